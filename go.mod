@@ -1,0 +1,3 @@
+module github.com/lanyingim/lanying-ingest
+
+go 1.26.8
