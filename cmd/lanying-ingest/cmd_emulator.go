@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyingim/lanying-ingest/cmd/lanying-ingest/internal/config"
+	"github.com/lanyingim/lanying-ingest/lanying/emulator"
+)
+
+type emulatorOptions struct {
+	addr         string
+	appID        string
+	adminUserID  int64
+	chatbotID    int64
+	uploadMethod string
+	slotTTL      time.Duration
+	maxObject    string
+}
+
+func (o *emulatorOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:7070", "address to listen on (loopback unless you say otherwise)")
+	f.StringVar(&o.appID, "app-id", emulator.DefaultAppID, "the app id it accepts")
+	f.Int64Var(&o.adminUserID, "admin-user-id", emulator.DefaultAdminUserID, "the knowledge-base admin's user id")
+	f.Int64Var(&o.chatbotID, "chatbot-id", emulator.DefaultChatbotID, "the chatbot's user id")
+	f.StringVar(&o.uploadMethod, "upload-method", "POST", "upload slots as POST (multipart form) or PUT (presigned URL)")
+	f.DurationVar(&o.slotTTL, "slot-ttl", emulator.DefaultSlotTTL, "how long an upload slot's policy is valid")
+	f.StringVar(&o.maxObject, "max-object-size", "5GiB", "largest upload the slots allow")
+}
+
+func newEmulatorCommand(g *globals) *cobra.Command {
+	o := &emulatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local Lanying app and object store to try lanying-ingest against",
+		Long: `emulator serves a strict local copy of the parts of Lanying IM that lanying-ingest
+uses: upload slots, object storage uploads (PostObject or presigned PUT) and
+/message/send, with the real service's headers, error codes and storage rules.
+It accepts the access token in LANYING_ACCESS_TOKEN, or "` + emulator.DefaultAccessToken + `".
+
+What the chatbot received: GET /_emulator/documents. Counters: GET /_emulator/stats.`,
+		Example: `  lanying-ingest emulator --addr 127.0.0.1:7070 &
+  LANYING_API_ENDPOINT=http://127.0.0.1:7070 LANYING_APP_ID=` + emulator.DefaultAppID + ` \
+  LANYING_ACCESS_TOKEN=` + emulator.DefaultAccessToken + ` LANYING_ADMIN_USER_ID=1001 LANYING_CHATBOT_ID=2001 \
+    lanying-ingest sync ./docs
+  curl -s http://127.0.0.1:7070/_emulator/documents`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEmulator(cmd.Context(), o, g)
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func runEmulator(ctx context.Context, o *emulatorOptions, g *globals) error {
+	method := strings.ToUpper(o.uploadMethod)
+	if method != http.MethodPost && method != http.MethodPut {
+		return usageErr(fmt.Errorf("--upload-method %q: want POST or PUT", o.uploadMethod), "")
+	}
+	maxObject, err := config.ParseByteSize(o.maxObject)
+	if err != nil {
+		return usageErr(fmt.Errorf("--max-object-size: %w", err), "")
+	}
+	srv, err := emulator.Start(o.addr, emulator.Config{
+		AppID: o.appID, AccessToken: g.getenv(config.EnvToken), AdminUserID: o.adminUserID, ChatbotID: o.chatbotID,
+		UploadMethod: method, SlotTTL: o.slotTTL, MaxObject: int64(maxObject), Logger: g.logger,
+	})
+	if err != nil {
+		return usageErr(err, "choose another --addr")
+	}
+	c := srv.Config()
+	token := "from " + config.EnvToken
+	if c.AccessToken == emulator.DefaultAccessToken {
+		token = emulator.DefaultAccessToken
+	}
+	fmt.Fprintf(g.stdout, "lanying-ingest emulator listening on %s\n  api_endpoint:  %s\n  app_id:        %s\n  access_token:  %s\n"+
+		"  admin_user_id: %d\n  chatbot_id:    %d\n  uploads:       %s\n  documents:     %s/_emulator/documents\n",
+		srv.URL, srv.URL, c.AppID, token, c.AdminUserID, c.ChatbotID, c.UploadMethod, srv.URL)
+	select {
+	case <-ctx.Done():
+		return srv.Close()
+	case <-waitChan(srv):
+		return srv.Wait()
+	}
+}
+
+func waitChan(srv *emulator.Server) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { _ = srv.Wait(); close(ch) }()
+	return ch
+}

@@ -1,0 +1,198 @@
+// Package config reads lanying-ingest's YAML configuration, applies the
+// environment over it, and reports every problem with file, line and key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Lanying         Lanying  `yaml:"lanying"`
+	State           string   `yaml:"state"`
+	Concurrency     int      `yaml:"concurrency"`
+	Retries         int      `yaml:"retries"`
+	MaxMetadataSize ByteSize `yaml:"max_metadata_size"`
+	Sources         []Source `yaml:"sources"`
+
+	file string     // where it was read from ("" when there is no file)
+	root *yaml.Node // for line numbers of later checks
+}
+
+// Lanying is the app and chatbot to feed.
+type Lanying struct {
+	APIEndpoint string `yaml:"api_endpoint"`
+	AppID       string `yaml:"app_id"`
+	AccessToken Secret `yaml:"access_token"`
+	AdminUserID int64  `yaml:"admin_user_id"`
+	ChatbotID   int64  `yaml:"chatbot_id"`
+}
+
+// Source is one folder to sync.
+type Source struct {
+	Name           string         `yaml:"name"`
+	Type           string         `yaml:"type"` // "dir" (the default)
+	Path           string         `yaml:"path"`
+	Include        []string       `yaml:"include"`
+	Exclude        []string       `yaml:"exclude"`
+	AsText         []string       `yaml:"as_text"`
+	FollowSymlinks bool           `yaml:"follow_symlinks"`
+	MaxFileSize    ByteSize       `yaml:"max_file_size"`
+	Metadata       map[string]any `yaml:"metadata"`
+}
+
+// Error is a configuration problem, located when it can be.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+	Fix  string // what to do, shown as a hint
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		fmt.Fprintf(&b, "%s: ", e.File)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, "%s: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Hint says how to fix it.
+func (e *Error) Hint() string { return e.Fix }
+
+// File is the path the configuration was read from, or "".
+func (c *Config) File() string { return c.file }
+
+// Load reads a configuration file. Unknown keys are errors.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error(), Fix: "pass an existing file with --config"}
+	}
+	return Parse(path, data)
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Parse decodes a configuration held in data, read from file.
+func Parse(file string, data []byte) (*Config, error) {
+	c := &Config{file: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(file, err)
+	}
+	c.root = &root
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, yamlError(file, err)
+	}
+	return c, c.validate()
+}
+
+// yamlError turns yaml.v3's messages into file:line: errors.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &Error{File: file, Msg: msg, Fix: "see config.example.yaml for every key"}
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+	}
+	if strings.Contains(e.Msg, "not found in type") {
+		field := strings.Fields(e.Msg)[1]
+		e.Msg = fmt.Sprintf("unknown key %q", field)
+		if s := suggest(field); s != "" {
+			e.Fix = fmt.Sprintf("did you mean %q? see config.example.yaml for every key", s)
+		}
+	}
+	return e
+}
+
+// validate checks values that decode but make no sense.
+func (c *Config) validate() error {
+	switch {
+	case c.Concurrency < 0:
+		return c.errAt("concurrency must be at least 1", "", "concurrency")
+	case c.Retries < 0:
+		return c.errAt("retries must be 0 or more", "", "retries")
+	case c.Lanying.APIEndpoint != "" && !strings.HasPrefix(c.Lanying.APIEndpoint, "https://") && !strings.HasPrefix(c.Lanying.APIEndpoint, "http://"):
+		return c.errAt("must be an http(s) URL such as https://s-1-3-s-api.maximtop.cn", "", "lanying", "api_endpoint")
+	}
+	for i, s := range c.Sources {
+		idx := strconv.Itoa(i)
+		if s.Type != "" && s.Type != "dir" {
+			return c.errAt(fmt.Sprintf("unknown source type %q (this version syncs folders: dir)", s.Type), "", "sources", idx, "type")
+		}
+		if s.Path == "" {
+			return c.errAt("a folder source needs a path", "add path: /the/folder", "sources", idx)
+		}
+	}
+	return nil
+}
+
+// errAt builds an Error at the node found by following keys (map keys or
+// sequence indexes) from the document root.
+func (c *Config) errAt(msg, hint string, keys ...string) error {
+	line := 0
+	if n := lookup(c.root, keys...); n != nil {
+		line = n.Line
+	}
+	return &Error{File: c.file, Line: line, Key: strings.Join(keys, "."), Msg: msg, Fix: hint}
+}
+
+func lookup(n *yaml.Node, keys ...string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					next = n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return n
+			}
+			n = next
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(k)
+			if err != nil || i >= len(n.Content) {
+				return n
+			}
+			n = n.Content[i]
+		default:
+			return n
+		}
+	}
+	return n
+}

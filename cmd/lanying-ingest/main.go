@@ -1,0 +1,104 @@
+// Command lanying-ingest feeds documents from folders into a Lanying IM
+// chatbot's knowledge base: each new or changed document is uploaded and
+// sent to the chatbot once, with its metadata; unchanged ones cost nothing.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// globals are the settings every command shares. There is no global state:
+// main builds one and passes it down.
+type globals struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	stderrIsTTY    bool
+	verbose        bool
+	quiet          bool
+	logger         *slog.Logger
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrIsTTY: isTerminal(os.Stderr)}
+	code := run(ctx, g, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, g *globals, args []string) int {
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil {
+		printError(g.stderr, err)
+	}
+	return code
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lanying-ingest",
+		Short: "Feed folders into a Lanying IM chatbot's knowledge base",
+		Long: `lanying-ingest sends documents to a Lanying IM chatbot's knowledge base:
+each new or changed file is uploaded and posted to the chatbot once, with its
+metadata; a second run sends only what changed.
+
+With no api_endpoint configured it runs against a built-in emulator, so
+nothing leaves the machine until you point it at your app.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			g.logger = newLogger(g)
+		},
+	}
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every document, including unchanged and skipped ones")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err, "see "+cmd.CommandPath()+" --help") })
+	root.AddCommand(newSyncCommand(g), newEmulatorCommand(g), newVersionCommand(g))
+	return root
+}
+
+func newLogger(g *globals) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case g.verbose:
+		level = slog.LevelDebug
+	case g.quiet:
+		level = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func newVersionCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(g.stdout, "lanying-ingest %s\n", version)
+			return err
+		},
+	}
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,220 @@
+// Package dir is the folder source: it walks a directory tree and yields
+// each file as a document, applying the folder rules (hidden files,
+// symbolic links, sizes, extensions, include/exclude patterns) with a
+// reason code for everything it skips.
+package dir
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/meta"
+)
+
+const sidecarSuffix = meta.SidecarSuffix
+
+// Source is a folder (or a single file).
+type Source struct {
+	root  string // absolute
+	rules *rules
+}
+
+var _ ingest.Source = (*Source)(nil)
+
+// New returns a source for the folder or file at root.
+func New(root string, o Options) (*Source, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: %w", root, err)
+	}
+	r, err := newRules(o)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: %w", root, err)
+	}
+	return &Source{root: filepath.Clean(abs), rules: r}, nil
+}
+
+// ID is "dir:" and the absolute path.
+func (s *Source) ID() string { return "dir:" + filepath.ToSlash(s.root) }
+
+// Root is the folder's absolute path.
+func (s *Source) Root() string { return s.root }
+
+// RootError is a folder that cannot be listed at all.
+type RootError struct {
+	Path string
+	Err  error
+}
+
+func (e *RootError) Error() string { return fmt.Sprintf("folder %s: %v", e.Path, e.Err) }
+func (e *RootError) Unwrap() error { return e.Err }
+
+// Fatal reports true: a run cannot go on without its folder.
+func (e *RootError) Fatal() bool { return true }
+
+// Hint says what to check.
+func (e *RootError) Hint() string { return "check the path and that this user may read it" }
+
+// Walk yields every file under the folder in lexical order, depth first.
+func (s *Source) Walk(ctx context.Context, yield func(ingest.Document) error) error {
+	info, err := os.Stat(s.root)
+	if err != nil {
+		return &RootError{Path: s.root, Err: err}
+	}
+	if !info.IsDir() {
+		dirPath, name := filepath.Split(s.root)
+		return s.file(filepath.Clean(dirPath), name, info, nil, yield)
+	}
+	w := &walker{s: s, yield: yield}
+	if id, ok := fileID(info); ok {
+		w.ancestors = append(w.ancestors, id)
+	}
+	return w.dir(ctx, s.root, "")
+}
+
+type walker struct {
+	s         *Source
+	yield     func(ingest.Document) error
+	ancestors []any // identities of the directories on the current path
+	depth     int
+}
+
+// maxDepth stops a walk that goes deeper than any real tree (a link loop
+// on a system without inode numbers).
+const maxDepth = 256
+
+func (w *walker) skip(key string, reason ingest.Reason, detail string) error {
+	return w.yield(ingest.Document{Key: key, Name: path.Base(key), Skip: reason, Detail: detail})
+}
+
+func (w *walker) dir(ctx context.Context, abs, rel string) error {
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		if rel == "" {
+			return &RootError{Path: abs, Err: err}
+		}
+		return w.yield(ingest.Document{Key: rel + "/", Name: path.Base(rel), Err: fmt.Errorf("listing %s: %w", rel, err)})
+	}
+	byName := make(map[string]fs.DirEntry, len(entries))
+	for _, e := range entries {
+		byName[e.Name()] = e
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.entry(ctx, abs, rel, e, byName); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byName map[string]fs.DirEntry) error {
+	name := e.Name()
+	relp, absp := path.Join(rel, name), filepath.Join(abs, name)
+	isDir := e.IsDir()
+	if strings.HasPrefix(name, ".") {
+		return w.skip(dirKey(relp, isDir), ingest.ReasonHidden, "dot-files and dot-directories are skipped")
+	}
+	var info fs.FileInfo
+	var err error
+	if e.Type()&fs.ModeSymlink != 0 {
+		if !w.s.rules.FollowSymlinks {
+			return w.skip(relp, ingest.ReasonSymlink, "symbolic links are not followed (follow_symlinks: true follows them)")
+		}
+		if info, err = os.Stat(absp); err != nil {
+			return w.yield(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("following link %s: %w", relp, err)})
+		}
+		isDir = info.IsDir()
+	}
+	if isDir {
+		return w.subdir(ctx, absp, relp, info)
+	}
+	if info == nil {
+		if info, err = e.Info(); err != nil {
+			return w.yield(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("reading %s: %w", relp, err)})
+		}
+	}
+	if !info.Mode().IsRegular() {
+		return w.skip(relp, ingest.ReasonNotRegular, fmt.Sprintf("not a regular file (%s): never opened", info.Mode().Type()))
+	}
+	var sidecar fs.DirEntry
+	if sc, ok := byName[name+sidecarSuffix]; ok && !sc.IsDir() {
+		sidecar = sc
+	}
+	return w.s.file(abs, relp, info, sidecar, w.yield)
+}
+
+func (w *walker) subdir(ctx context.Context, absp, relp string, info fs.FileInfo) error {
+	if w.s.rules.excludedDir(relp) {
+		return w.skip(relp+"/", ingest.ReasonExcluded, "the directory matches an exclude pattern")
+	}
+	if info == nil {
+		var err error
+		if info, err = os.Stat(absp); err != nil {
+			return w.yield(ingest.Document{Key: relp + "/", Name: path.Base(relp), Err: err})
+		}
+	}
+	if w.depth >= maxDepth {
+		return w.skip(relp+"/", ingest.ReasonLoop, fmt.Sprintf("deeper than %d directories", maxDepth))
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	id, ok := fileID(info)
+	if ok {
+		for _, a := range w.ancestors {
+			if a == id {
+				return w.skip(relp+"/", ingest.ReasonLoop, "the link leads back to a directory above it")
+			}
+		}
+		w.ancestors = append(w.ancestors, id)
+		defer func() { w.ancestors = w.ancestors[:len(w.ancestors)-1] }()
+	}
+	return w.dir(ctx, absp, relp)
+}
+
+func dirKey(rel string, isDir bool) string {
+	if isDir {
+		return rel + "/"
+	}
+	return rel
+}
+
+// file yields one regular file of the directory dirAbs; relp is its key,
+// the path from the root.
+func (s *Source) file(dirAbs, relp string, info fs.FileInfo, sidecar fs.DirEntry, yield func(ingest.Document) error) error {
+	name := path.Base(relp)
+	reason, detail, dName, ctype := s.rules.file(relp, info.Size())
+	if reason != "" {
+		return yield(ingest.Document{Key: relp, Name: name, Size: info.Size(), Skip: reason, Detail: detail})
+	}
+	f := &file{abs: filepath.Join(dirAbs, name), name: name, static: s.rules.Metadata}
+	version := stamp(info)
+	if sidecar != nil {
+		f.sidecar = f.abs + sidecarSuffix
+		if si, err := sidecar.Info(); err == nil {
+			version += ";sidecar=" + stamp(si)
+		}
+	}
+	return yield(ingest.Document{
+		Key: relp, Name: dName, ContentType: ctype, Size: info.Size(), Version: version, Content: f,
+		Metadata: map[string]any{
+			"source":   relp,
+			"modified": info.ModTime().UTC().Format(time.RFC3339),
+			"size":     info.Size(),
+		},
+	})
+}
+
+// stamp is a file's cheap version token: size and modification time.
+func stamp(info fs.FileInfo) string {
+	return fmt.Sprintf("%d:%d", info.Size(), info.ModTime().UnixNano())
+}

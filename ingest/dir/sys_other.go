@@ -1,0 +1,27 @@
+//go:build !unix
+
+package dir
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// fileID is not available here: loops are caught by a depth limit instead.
+func fileID(info fs.FileInfo) (any, bool) { return nil, false }
+
+// openRegular opens path and refuses anything but a regular file.
+func openRegular(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return f, nil
+}

@@ -1,0 +1,103 @@
+// Package ingest moves documents from sources into a chatbot: a Source
+// streams Documents, the plan compares each with the state Store (unchanged
+// documents cost one lookup and no read), and a bounded pool of workers
+// delivers what is new or changed (slot, upload, file message; or a link
+// message) and records the outcome. Every document ends as sent, unchanged,
+// skipped (with a reason) or failed (with an error).
+package ingest
+
+import (
+	"context"
+	"io"
+)
+
+// Document is one item a Source yields. Exactly one of Content, Link, Skip
+// and Err says what it is.
+type Document struct {
+	Key         string         // stable within the source: docs/guide.md, https://site/page, s3://b/k
+	Name        string         // dName: the file name the chatbot sees
+	ContentType string         // the file part's content type
+	Size        int64          // bytes Content yields
+	Version     string         // cheap version token: size+mtime, ETag, Last-Modified
+	Metadata    map[string]any // facts known from the listing (source, size, modified); they win over described metadata
+	Content     Opener         // the bytes of a file document
+	Link        string         // the https:// URL of a link document
+	Skip        Reason         // set when a rule skipped the document
+	Detail      string         // why, in words, for a skip
+	Err         error          // set when the source failed on this document
+}
+
+// Source yields documents as a stream; it never holds a whole listing.
+type Source interface {
+	// ID names the source in the state store; it must stay the same across
+	// runs (for a folder: its absolute path).
+	ID() string
+	// Walk calls yield for every document, in a stable order, until it has
+	// seen them all or yield returns an error, which Walk then returns.
+	// Walk returns an error of its own only when the whole source failed
+	// (the folder does not exist); a problem with one document is that
+	// document's Err.
+	Walk(ctx context.Context, yield func(Document) error) error
+}
+
+// Opener opens a document's bytes.
+type Opener interface {
+	// Open returns a fresh reader positioned at the start; it is called
+	// once for hashing and once per upload attempt.
+	Open(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Describer is an Opener that also has metadata that costs a read (a title
+// from the content, a sidecar file). It is only called for documents that
+// are delivered.
+type Describer interface {
+	Describe(ctx context.Context) (map[string]any, error)
+}
+
+// Rechecker is an Opener that can tell its current version token, to catch
+// a document that changed while it was being sent.
+type Rechecker interface {
+	CurrentVersion(ctx context.Context) (string, error)
+}
+
+// Reason is a machine-readable code for why a document was not sent.
+type Reason string
+
+// Reasons for skipped documents. Sources may add their own.
+const (
+	ReasonUnchanged   Reason = "unchanged"        // sent before with the same content
+	ReasonHidden      Reason = "hidden"           // a dot-file or inside a dot-directory
+	ReasonSymlink     Reason = "symlink"          // symbolic links are not followed
+	ReasonEmpty       Reason = "empty"            // zero bytes
+	ReasonTooLarge    Reason = "too_large"        // over max_file_size
+	ReasonUnsupported Reason = "unsupported_type" // the chatbot does not accept the extension
+	ReasonExcluded    Reason = "excluded"         // matched an exclude pattern
+	ReasonNotIncluded Reason = "not_included"     // matched no include pattern
+	ReasonSidecar     Reason = "sidecar"          // a metadata sidecar, merged into its document
+	ReasonNotRegular  Reason = "not_regular"      // a FIFO, socket or device: never opened
+	ReasonLoop        Reason = "symlink_loop"     // a followed link leads back into the tree
+)
+
+// Reasons for failed documents.
+const (
+	ReasonSourceError    Reason = "source_error"          // the source could not read it
+	ReasonMetadata       Reason = "bad_metadata"          // sidecar or metadata invalid or too large
+	ReasonUploadFailed   Reason = "upload_failed"         // storage refused the bytes
+	ReasonSendFailed     Reason = "send_failed"           // /message/send refused the message
+	ReasonChanged        Reason = "changed_during_upload" // re-sent on the next run
+	ReasonRetriesSpent   Reason = "retries_exhausted"     // transient failures did not clear
+	ReasonSlotFailed     Reason = "slot_failed"           // no upload slot
+	ReasonInterrupted    Reason = "interrupted"           // the run stopped before it finished
+	ReasonFatalElsewhere Reason = "run_stopped"           // another document hit a fatal error
+)
+
+// Outcome is how a document ended in a run.
+type Outcome string
+
+// Outcomes.
+const (
+	Sent      Outcome = "sent"
+	Unchanged Outcome = "unchanged"
+	Skipped   Outcome = "skipped"
+	Failed    Outcome = "failed"
+)

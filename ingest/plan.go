@@ -1,0 +1,87 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+)
+
+// process plans one document and, when it is new or changed, delivers it.
+func (s *Syncer) process(ctx context.Context, srcID string, d Document) Result {
+	start := time.Now()
+	r := Result{Source: srcID, Key: d.Key, Name: d.Name}
+	r = s.plan(ctx, srcID, d, r)
+	r.Elapsed = time.Since(start)
+	return r
+}
+
+func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) Result {
+	switch {
+	case d.Skip != "":
+		r.Outcome, r.Reason, r.Detail = Skipped, d.Skip, d.Detail
+		return r
+	case d.Err != nil:
+		return s.fail(ctx, srcID, d, Record{}, r, ReasonSourceError, d.Err)
+	}
+	rec, found, err := s.store.Get(ctx, s.target.ID, srcID, d.Key)
+	if err != nil {
+		r.Outcome, r.Reason, r.Err = Failed, ReasonSourceError, fmt.Errorf("state lookup %s: %w", d.Key, err)
+		return r
+	}
+	if found && rec.State == StateSent && rec.Version == d.Version {
+		r.Outcome, r.Reason = Unchanged, ReasonUnchanged
+		return r
+	}
+	var known string // the content hash, when it had to be computed first
+	if found && rec.SHA256 != "" && d.Content != nil {
+		// The version token moved (a touch, a copy) or the last attempt
+		// failed: read to see whether the content differs from what the
+		// chatbot already has.
+		if known, err = hashContent(ctx, d.Content); err != nil {
+			return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
+		}
+		if known == rec.SHA256 {
+			rec.State, rec.Version, rec.Reason, rec.LastError, rec.Attempts = StateSent, d.Version, "", "", 0
+			rec.UpdatedAt = time.Now()
+			if err := s.store.Put(ctx, rec); err != nil {
+				return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
+			}
+			r.Outcome, r.Reason = Unchanged, ReasonUnchanged
+			return r
+		}
+	}
+	return s.deliver(ctx, srcID, d, rec, known, r)
+}
+
+// fail records a failed document and returns its result. A fatal error or
+// an interrupted run is not the document's failure and is not recorded.
+func (s *Syncer) fail(ctx context.Context, srcID string, d Document, rec Record, r Result, reason Reason, err error) Result {
+	r.Outcome, r.Reason, r.Err = Failed, reason, err
+	if IsFatal(err) || ctx.Err() != nil {
+		return r
+	}
+	// SHA256 keeps the hash of the content last confirmed sent, if any.
+	rec.Target, rec.Source, rec.Key, rec.State = s.target.ID, srcID, d.Key, StateFailed
+	rec.Reason, rec.LastError, rec.Attempts, rec.UpdatedAt = reason, err.Error(), rec.Attempts+1, time.Now()
+	if perr := s.store.Put(context.WithoutCancel(ctx), rec); perr != nil {
+		r.Err = fmt.Errorf("%w (and recording the failure failed: %v)", err, perr)
+	}
+	return r
+}
+
+// hashContent reads a document once and returns its SHA-256.
+func hashContent(ctx context.Context, o Opener) (string, error) {
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,72 @@
+package ingest
+
+import (
+	"sync"
+	"time"
+)
+
+// Result is how one document ended.
+type Result struct {
+	Source   string
+	Key      string
+	Name     string
+	Outcome  Outcome
+	Reason   Reason // why skipped or failed ("" when sent)
+	Detail   string // words for a skip
+	Err      error  // the failure
+	Bytes    int64  // bytes uploaded (0 for links and unsent documents)
+	Attempts int    // API attempts spent on the document
+	Elapsed  time.Duration
+}
+
+// Observer sees a run as it happens (progress bars, log lines, metrics).
+// Its methods are called from several goroutines.
+type Observer interface {
+	// Found is called when the source yields a document.
+	Found(doc *Document)
+	// Done is called once per document when it has ended.
+	Done(r Result)
+}
+
+// Counts are documents by outcome.
+type Counts struct {
+	Sent      int `json:"sent"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
+}
+
+// Summary is what a run did. Safe for concurrent use while the run goes on.
+type Summary struct {
+	mu      sync.Mutex
+	Counts  Counts
+	Bytes   int64
+	Failed  []Result
+	Skipped []Result
+}
+
+// Add counts a result.
+func (s *Summary) Add(r Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Outcome {
+	case Sent:
+		s.Counts.Sent++
+		s.Bytes += r.Bytes
+	case Unchanged:
+		s.Counts.Unchanged++
+	case Skipped:
+		s.Counts.Skipped++
+		s.Skipped = append(s.Skipped, r)
+	case Failed:
+		s.Counts.Failed++
+		s.Failed = append(s.Failed, r)
+	}
+}
+
+// Snapshot returns a copy of the counts and bytes so far.
+func (s *Summary) Snapshot() (Counts, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Counts, s.Bytes
+}

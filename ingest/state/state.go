@@ -1,0 +1,146 @@
+// Package state is the state store: an embedded SQLite database (pure Go,
+// no cgo) with one row per document and target, so that a run knows what
+// the chatbot already has.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lanyingim/lanying-ingest/ingest"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// schemaVersion is stored in PRAGMA user_version.
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE IF NOT EXISTS documents (
+	target     TEXT    NOT NULL,
+	source     TEXT    NOT NULL,
+	key        TEXT    NOT NULL,
+	version    TEXT    NOT NULL DEFAULT '',
+	sha256     TEXT    NOT NULL DEFAULT '',
+	size       INTEGER NOT NULL DEFAULT 0,
+	state      TEXT    NOT NULL,
+	reason     TEXT    NOT NULL DEFAULT '',
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT    NOT NULL DEFAULT '',
+	txid       INTEGER NOT NULL DEFAULT 0,
+	updated_at INTEGER NOT NULL DEFAULT 0,
+	sent_at    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (target, source, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (target, sha256);
+`
+
+// DB is a state database. It implements ingest.Store.
+type DB struct {
+	db   *sql.DB
+	get  *sql.Stmt
+	put  *sql.Stmt
+	path string
+}
+
+var _ ingest.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the state database at path.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer anyway, and a single connection
+	// never meets SQLITE_BUSY from itself.
+	db.SetMaxOpenConns(1)
+	s := &DB{db: db, path: path}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *DB) init(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("not a state database (%w)", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("written by a newer lanying-ingest (schema %d, this one knows %d)", v, schemaVersion)
+	}
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	var err error
+	if s.get, err = s.db.PrepareContext(ctx, `SELECT version, sha256, size, state, reason, attempts, last_error, txid, updated_at, sent_at
+		FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
+		return err
+	}
+	s.put, err = s.db.PrepareContext(ctx, `INSERT INTO documents
+		(target, source, key, version, sha256, size, state, reason, attempts, last_error, txid, updated_at, sent_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target, source, key) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256,
+		size = excluded.size, state = excluded.state, reason = excluded.reason, attempts = excluded.attempts,
+		last_error = excluded.last_error, txid = excluded.txid, updated_at = excluded.updated_at, sent_at = excluded.sent_at`)
+	return err
+}
+
+// Path is the database file.
+func (s *DB) Path() string { return s.path }
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Get returns the record of a document.
+func (s *DB) Get(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {
+	r := ingest.Record{Target: target, Source: source, Key: key}
+	var reason string
+	var updated, sent int64
+	err := s.get.QueryRowContext(ctx, target, source, key).Scan(&r.Version, &r.SHA256, &r.Size, &r.State,
+		&reason, &r.Attempts, &r.LastError, &r.TxID, &updated, &sent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.Record{}, false, nil
+	}
+	if err != nil {
+		return ingest.Record{}, false, err
+	}
+	r.Reason, r.UpdatedAt, r.SentAt = ingest.Reason(reason), fromMillis(updated), fromMillis(sent)
+	return r, true, nil
+}
+
+// Put creates or replaces a record.
+func (s *DB) Put(ctx context.Context, r ingest.Record) error {
+	_, err := s.put.ExecContext(ctx, r.Target, r.Source, r.Key, r.Version, r.SHA256, r.Size, r.State,
+		string(r.Reason), r.Attempts, r.LastError, r.TxID, millis(r.UpdatedAt), millis(r.SentAt))
+	return err
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}

@@ -1,0 +1,140 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/lanyingim/lanying-ingest/uploader"
+)
+
+// Uploader streams bytes to an upload slot.
+type Uploader interface {
+	// Upload sends c to t once; every call opens c afresh.
+	Upload(ctx context.Context, t uploader.Target, c uploader.Content) (uploader.Result, error)
+}
+
+// Target is the chatbot documents are delivered to.
+type Target struct {
+	ID          string // scopes the state: endpoint, app and chatbot
+	AdminUserID int64  // the knowledge-base admin who sends
+	ChatbotID   int64
+}
+
+// Options tune a Syncer.
+type Options struct {
+	Concurrency      int         // delivery workers (default 8)
+	Retry            RetryPolicy // for transient failures
+	MaxMetadataBytes int         // the encoded metadata limit (default 8 KiB)
+	Observer         Observer    // progress; may be nil
+}
+
+// DefaultConcurrency is the number of delivery workers when none is set.
+const DefaultConcurrency = 8
+
+// DefaultMaxMetadataBytes is the metadata size limit when none is set.
+const DefaultMaxMetadataBytes = 8 << 10
+
+// Syncer delivers the documents of sources to one target.
+type Syncer struct {
+	api    API
+	up     Uploader
+	store  Store
+	target Target
+	opts   Options
+}
+
+// NewSyncer returns a Syncer. The API is wrapped so that, until it has
+// answered once, calls go one at a time: a bad token costs one request.
+func NewSyncer(api API, up Uploader, store Store, target Target, opts Options) *Syncer {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.MaxMetadataBytes <= 0 {
+		opts.MaxMetadataBytes = DefaultMaxMetadataBytes
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	return &Syncer{api: newGatedAPI(api), up: up, store: store, target: target, opts: opts}
+}
+
+// FatalError stops a run: the configuration is wrong (a bad token, an
+// unknown app or user, a missing permission) or the source is unusable.
+type FatalError struct {
+	Key string // the document that met it, if any
+	Err error
+}
+
+func (e *FatalError) Error() string { return e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Fatal reports true.
+func (e *FatalError) Fatal() bool { return true }
+
+// Run syncs src into the target, adding every document's result to sum.
+// It returns a *FatalError when the run had to stop, ctx's error when it
+// was interrupted, and nil otherwise (failed documents are in sum).
+func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	docs := make(chan Document, s.opts.Concurrency*4)
+	var walkErr error
+	go func() {
+		defer close(docs)
+		walkErr = src.Walk(ctx, func(d Document) error {
+			s.opts.Observer.Found(&d)
+			select {
+			case docs <- d:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for range s.opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, cancel, src.ID(), docs, sum)
+		}()
+	}
+	wg.Wait()
+	var fe *FatalError
+	switch cause := context.Cause(ctx); {
+	case errors.As(cause, &fe):
+		return fe
+	case cause != nil:
+		return cause
+	case walkErr != nil:
+		if IsFatal(walkErr) {
+			return &FatalError{Err: walkErr}
+		}
+		return fmt.Errorf("listing %s: %w", src.ID(), walkErr)
+	}
+	return nil
+}
+
+func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID string, docs <-chan Document, sum *Summary) {
+	for d := range docs {
+		if ctx.Err() != nil {
+			continue // drain: the run is stopping
+		}
+		r := s.process(ctx, srcID, d)
+		if r.Outcome == Failed && IsFatal(r.Err) {
+			stop(&FatalError{Key: d.Key, Err: r.Err})
+		}
+		if r.Outcome == Failed && ctx.Err() != nil {
+			continue // interrupted: not this document's failure
+		}
+		sum.Add(r)
+		s.opts.Observer.Done(r)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Found(*Document) {}
+func (nopObserver) Done(Result)     {}
