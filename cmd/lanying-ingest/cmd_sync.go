@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -132,8 +133,15 @@ func runSync(ctx context.Context, o *syncOptions, g *globals, paths []string) er
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		rep.Error = runErr.Error()
 	}
-	if err := rep.print(g, o.jsonOut); err != nil {
-		return err
+	if a.emu != nil {
+		rep.EmulatorDocs = len(a.emu.Documents())
+	}
+	// A run stopped before any document ended has nothing to summarise
+	// in words; JSON readers always get their object.
+	if counts, _ := sum.Snapshot(); o.jsonOut || runErr == nil || counts != (ingest.Counts{}) {
+		if err := rep.print(g, o.jsonOut); err != nil {
+			return err
+		}
 	}
 	if runErr != nil {
 		return runErr
@@ -193,6 +201,9 @@ func (o *syncOptions) sources(cfg *config.Config, paths []string) ([]ingest.Sour
 	}
 	var specs []config.Source
 	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, usageErr(err, "give an existing folder or file")
+		}
 		specs = append(specs, config.Source{Path: p})
 	}
 	if len(paths) == 0 {

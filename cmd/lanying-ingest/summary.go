@@ -19,6 +19,8 @@ type report struct {
 	Elapsed  time.Duration
 	Summary  *ingest.Summary
 	Error    string // the error that stopped the run, if any
+
+	EmulatorDocs int // documents the built-in emulator received
 }
 
 type jsonItem struct {
@@ -85,6 +87,9 @@ func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "\nsync to %s finished in %s\n", where, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "  sent       %6d  (%s)\n  unchanged  %6d\n  skipped    %6d\n  failed     %6d\n",
 		c.Sent, humanBytes(bytes), c.Unchanged, c.Skipped, c.Failed)
+	if r.Emulator {
+		fmt.Fprintf(w, "  the emulator's chatbot received %d documents; point api_endpoint at your app to send them for real\n", r.EmulatorDocs)
+	}
 	if len(r.Summary.Skipped) > 0 {
 		fmt.Fprintln(w, "skipped:")
 		shown := map[string]int{}

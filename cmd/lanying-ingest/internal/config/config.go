@@ -136,9 +136,9 @@ func yamlError(file string, err error) error {
 func (c *Config) validate() error {
 	switch {
 	case c.Concurrency < 0:
-		return c.errAt("concurrency must be at least 1", "", "concurrency")
+		return c.errAt("must be at least 1", "", "concurrency")
 	case c.Retries < 0:
-		return c.errAt("retries must be 0 or more", "", "retries")
+		return c.errAt("must be 0 or more", "", "retries")
 	case c.Lanying.APIEndpoint != "" && !strings.HasPrefix(c.Lanying.APIEndpoint, "https://") && !strings.HasPrefix(c.Lanying.APIEndpoint, "http://"):
 		return c.errAt("must be an http(s) URL such as https://s-1-3-s-api.maximtop.cn", "", "lanying", "api_endpoint")
 	}
