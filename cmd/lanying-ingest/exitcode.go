@@ -47,8 +47,6 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), ingest.IsFatal(err):
 		return exitConfig
-	case errors.Is(err, context.Canceled):
-		return exitFailed
 	default:
 		return exitFailed
 	}

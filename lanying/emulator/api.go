@@ -25,18 +25,14 @@ type apiReply struct {
 }
 
 func (e *Emulator) fail(w http.ResponseWriter, code int, msg string) {
-	e.mu.Lock()
-	e.stats.BusinessErrors++
-	e.mu.Unlock()
+	e.count(&e.stats.BusinessErrors)
 	writeJSON(w, http.StatusOK, apiReply{Code: code, Message: msg})
 }
 
 // authorize checks the headers every API call needs; it answers and
 // returns false when they are wrong.
 func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request) bool {
-	e.mu.Lock()
-	e.stats.APIRequests++
-	e.mu.Unlock()
+	e.count(&e.stats.APIRequests)
 	switch app := r.Header.Get("app_id"); {
 	case app == "":
 		e.fail(w, codeAppNotFound, "app_id header missing")
@@ -103,9 +99,7 @@ func (e *Emulator) handleSlot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := e.newSlot(r, user, to)
-	e.mu.Lock()
-	e.stats.SlotRequests++
-	e.mu.Unlock()
+	e.count(&e.stats.SlotRequests)
 	writeJSON(w, http.StatusOK, apiReply{Code: codeOK, Message: "ok", Data: s.dto})
 }
 

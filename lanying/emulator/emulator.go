@@ -139,6 +139,13 @@ func (e *Emulator) Documents() []Document {
 	return append([]Document(nil), e.docs...)
 }
 
+// count increments one of the counters.
+func (e *Emulator) count(field *int) {
+	e.mu.Lock()
+	*field++
+	e.mu.Unlock()
+}
+
 // Stats returns the counters.
 func (e *Emulator) Stats() Stats {
 	e.mu.Lock()

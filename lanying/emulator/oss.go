@@ -27,9 +27,7 @@ func denied(msg string) *ossError {
 }
 
 func (e *Emulator) writeOSSError(w http.ResponseWriter, oe *ossError) {
-	e.mu.Lock()
-	e.stats.UploadsRefused++
-	e.mu.Unlock()
+	e.count(&e.stats.UploadsRefused)
 	type xmlErr struct {
 		XMLName   xml.Name `xml:"Error"`
 		Code      string   `xml:"Code"`
@@ -46,9 +44,7 @@ func (e *Emulator) writeOSSError(w http.ResponseWriter, oe *ossError) {
 
 // handlePostObject serves a multipart PostObject upload.
 func (e *Emulator) handlePostObject(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	e.stats.StorageRequests++
-	e.mu.Unlock()
+	e.count(&e.stats.StorageRequests)
 	if oe := e.postObject(r); oe != nil {
 		e.writeOSSError(w, oe)
 		return
@@ -151,9 +147,7 @@ func (e *Emulator) receive(s *slot, key, fileName, contentType string, body io.R
 
 // handlePutObject serves a presigned PUT of raw bytes.
 func (e *Emulator) handlePutObject(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	e.stats.StorageRequests++
-	e.mu.Unlock()
+	e.count(&e.stats.StorageRequests)
 	if oe := e.putObject(r); oe != nil {
 		e.writeOSSError(w, oe)
 		return
