@@ -53,6 +53,14 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 	if err := s.recheck(ctx, d, known, sum); err != nil {
 		return s.fail(ctx, srcID, d, rec, r, ReasonChanged, err)
 	}
+	if known == "" {
+		// Too large to hash first: check for a rename or duplicate now,
+		// before the message (the upload is spent, the document is not
+		// posted twice).
+		if res, done := s.sameContent(ctx, srcID, d, sum, r); done {
+			return res
+		}
+	}
 	meta["sha256"] = sum
 	raw, err := s.encodeMetadata(meta)
 	if err != nil {

@@ -25,6 +25,8 @@ type Document struct {
 	Skip        Reason         // set when a rule skipped the document
 	Detail      string         // why, in words, for a skip
 	Err         error          // set when the source failed on this document
+	Gone        bool           // the document (a key ending in "/": a directory) left the source
+	SourceID    string         // for a Multi source: the ID of the part it comes from
 }
 
 // Source yields documents as a stream; it never holds a whole listing.
@@ -38,6 +40,14 @@ type Source interface {
 	// (the folder does not exist); a problem with one document is that
 	// document's Err.
 	Walk(ctx context.Context, yield func(Document) error) error
+}
+
+// Multi is a Source that yields the documents of several sources (a
+// daemon watching several folders through one delivery pool); each
+// Document's SourceID names its part.
+type Multi interface {
+	Source
+	Parts() []Source
 }
 
 // Opener opens a document's bytes.
@@ -65,17 +75,20 @@ type Reason string
 
 // Reasons for skipped documents. Sources may add their own.
 const (
-	ReasonUnchanged   Reason = "unchanged"        // sent before with the same content
-	ReasonHidden      Reason = "hidden"           // a dot-file or inside a dot-directory
-	ReasonSymlink     Reason = "symlink"          // symbolic links are not followed
-	ReasonEmpty       Reason = "empty"            // zero bytes
-	ReasonTooLarge    Reason = "too_large"        // over max_file_size
-	ReasonUnsupported Reason = "unsupported_type" // the chatbot does not accept the extension
-	ReasonExcluded    Reason = "excluded"         // matched an exclude pattern
-	ReasonNotIncluded Reason = "not_included"     // matched no include pattern
-	ReasonSidecar     Reason = "sidecar"          // a metadata sidecar, merged into its document
-	ReasonNotRegular  Reason = "not_regular"      // a FIFO, socket or device: never opened
-	ReasonLoop        Reason = "symlink_loop"     // a followed link leads back into the tree
+	ReasonUnchanged   Reason = "unchanged"         // sent before with the same content
+	ReasonHidden      Reason = "hidden"            // a dot-file or inside a dot-directory
+	ReasonSymlink     Reason = "symlink"           // symbolic links are not followed
+	ReasonEmpty       Reason = "empty"             // zero bytes
+	ReasonTooLarge    Reason = "too_large"         // over max_file_size
+	ReasonUnsupported Reason = "unsupported_type"  // the chatbot does not accept the extension
+	ReasonExcluded    Reason = "excluded"          // matched an exclude pattern
+	ReasonNotIncluded Reason = "not_included"      // matched no include pattern
+	ReasonSidecar     Reason = "sidecar"           // a metadata sidecar, merged into its document
+	ReasonNotRegular  Reason = "not_regular"       // a FIFO, socket or device: never opened
+	ReasonLoop        Reason = "symlink_loop"      // a followed link leads back into the tree
+	ReasonDuplicate   Reason = "duplicate_content" // the chatbot has the same bytes under another key
+	ReasonRenamed     Reason = "renamed"           // same content under a new key: the record moved, nothing sent
+	ReasonDeleted     Reason = "deleted"           // the document left the source
 )
 
 // Reasons for failed documents.
@@ -100,4 +113,6 @@ const (
 	Unchanged Outcome = "unchanged"
 	Skipped   Outcome = "skipped"
 	Failed    Outcome = "failed"
+	Deleted   Outcome = "deleted" // recorded as gone from the source
+	Noop      Outcome = "noop"    // nothing to do or report (a temporary file came and went)
 )

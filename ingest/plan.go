@@ -18,6 +18,11 @@ func (s *Syncer) process(ctx context.Context, srcID string, d Document) Result {
 	return r
 }
 
+// prehashLimit: documents up to this size are hashed before they are
+// uploaded, so that a rename or a duplicate costs no upload; larger new
+// documents are hashed while they upload and checked before the message.
+const prehashLimit = 64 << 20
+
 func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) Result {
 	switch {
 	case d.Skip != "":
@@ -25,6 +30,8 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		return r
 	case d.Err != nil:
 		return s.fail(ctx, srcID, d, Record{}, r, ReasonSourceError, d.Err)
+	case d.Gone:
+		return s.gone(ctx, srcID, d, r)
 	}
 	rec, found, err := s.store.Get(ctx, s.target.ID, srcID, d.Key)
 	if err != nil {
@@ -35,15 +42,14 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		r.Outcome, r.Reason = Unchanged, ReasonUnchanged
 		return r
 	}
-	var known string // the content hash, when it had to be computed first
-	if found && rec.SHA256 != "" && d.Content != nil {
-		// The version token moved (a touch, a copy) or the last attempt
-		// failed: read to see whether the content differs from what the
-		// chatbot already has.
+	var known string // the content hash, when it is computed before uploading
+	if d.Content != nil && ((found && rec.SHA256 != "") || d.Size <= prehashLimit) {
 		if known, err = hashContent(ctx, d.Content); err != nil {
 			return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
 		}
-		if known == rec.SHA256 {
+		if found && known == rec.SHA256 {
+			// A touch, a copy over itself, or a file back after a
+			// deletion: the chatbot has this content already.
 			rec.State, rec.Version, rec.Reason, rec.LastError, rec.Attempts = StateSent, d.Version, "", "", 0
 			rec.UpdatedAt = time.Now()
 			if err := s.store.Put(ctx, rec); err != nil {
@@ -51,6 +57,9 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 			}
 			r.Outcome, r.Reason = Unchanged, ReasonUnchanged
 			return r
+		}
+		if res, done := s.sameContent(ctx, srcID, d, known, r); done {
+			return res
 		}
 	}
 	return s.deliver(ctx, srcID, d, rec, known, r)

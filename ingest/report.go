@@ -34,6 +34,7 @@ type Counts struct {
 	Unchanged int `json:"unchanged"`
 	Skipped   int `json:"skipped"`
 	Failed    int `json:"failed"`
+	Deleted   int `json:"deleted"`
 }
 
 // Summary is what a run did. Safe for concurrent use while the run goes on.
@@ -43,6 +44,9 @@ type Summary struct {
 	Bytes   int64
 	Failed  []Result
 	Skipped []Result
+	// Limit, when above 0, keeps only the latest Limit failed and skipped
+	// results (a daemon must not grow with its events).
+	Limit int
 }
 
 // Add counts a result.
@@ -57,11 +61,22 @@ func (s *Summary) Add(r Result) {
 		s.Counts.Unchanged++
 	case Skipped:
 		s.Counts.Skipped++
-		s.Skipped = append(s.Skipped, r)
+		s.Skipped = s.keep(s.Skipped, r)
 	case Failed:
 		s.Counts.Failed++
-		s.Failed = append(s.Failed, r)
+		s.Failed = s.keep(s.Failed, r)
+	case Deleted:
+		s.Counts.Deleted++
 	}
+}
+
+func (s *Summary) keep(list []Result, r Result) []Result {
+	list = append(list, r)
+	if s.Limit > 0 && len(list) > s.Limit {
+		n := copy(list, list[len(list)-s.Limit:])
+		list = list[:n]
+	}
+	return list
 }
 
 // Snapshot returns a copy of the counts and bytes so far.

@@ -10,6 +10,7 @@ const (
 	StateSending = "sending" // the message is being sent with TxID; not yet confirmed
 	StateSent    = "sent"    // /message/send succeeded
 	StateFailed  = "failed"  // the last attempt failed; retried next run
+	StateDeleted = "deleted" // the document left its source (the chatbot keeps it)
 )
 
 // Record is what the state store keeps for one document of one source,
@@ -36,4 +37,12 @@ type Store interface {
 	Get(ctx context.Context, target, source, key string) (rec Record, found bool, err error)
 	// Put creates or replaces the record of (r.Target, r.Source, r.Key).
 	Put(ctx context.Context, r Record) error
+	// Delete removes a record; a missing one is not an error.
+	Delete(ctx context.Context, target, source, key string) error
+	// FindByHash returns the records of target whose sent content has the
+	// hash sha256, in any source.
+	FindByHash(ctx context.Context, target, sha256 string) ([]Record, error)
+	// List calls fn with every record of (target, source) whose key starts
+	// with prefix, in key order. fn may call the Store's other methods.
+	List(ctx context.Context, target, source, prefix string, fn func(Record) error) error
 }

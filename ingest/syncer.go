@@ -28,6 +28,7 @@ type Options struct {
 	Retry            RetryPolicy // for transient failures
 	MaxMetadataBytes int         // the encoded metadata limit (default 8 KiB)
 	Observer         Observer    // progress; may be nil
+	AllowDuplicates  bool        // send content the chatbot has under another key
 }
 
 // DefaultConcurrency is the number of delivery workers when none is set.
@@ -43,6 +44,9 @@ type Syncer struct {
 	store  Store
 	target Target
 	opts   Options
+
+	mu      sync.Mutex
+	sources map[string]Source // by ID, for Exister
 }
 
 // NewSyncer returns a Syncer. The API is wrapped so that, until it has
@@ -57,7 +61,13 @@ func NewSyncer(api API, up Uploader, store Store, target Target, opts Options) *
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	return &Syncer{api: newGatedAPI(api), up: up, store: store, target: target, opts: opts}
+	return &Syncer{api: newGatedAPI(api), up: up, store: store, target: target, opts: opts, sources: map[string]Source{}}
+}
+
+// Stoppable is a Source that can be told to stop yielding (a daemon
+// shutting down): once Stopped is closed, no further document is started.
+type Stoppable interface {
+	Stopped() <-chan struct{}
 }
 
 // FatalError stops a run: the configuration is wrong (a bad token, an
@@ -79,7 +89,14 @@ func (e *FatalError) Fatal() bool { return true }
 func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	docs := make(chan Document, s.opts.Concurrency*4)
+	s.register(src)
+	// Unbuffered: a document is taken only by a free worker, so a source
+	// that stops yielding (a daemon shutting down) leaves nothing queued.
+	docs := make(chan Document)
+	var stopped <-chan struct{} // nil, which never fires, unless the source can stop
+	if st, ok := src.(Stoppable); ok {
+		stopped = st.Stopped()
+	}
 	var walkErr error
 	go func() {
 		defer close(docs)
@@ -88,6 +105,8 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 			select {
 			case docs <- d:
 				return nil
+			case <-stopped:
+				return nil // shutting down: no new work
 			case <-ctx.Done():
 				return context.Cause(ctx)
 			}
@@ -122,7 +141,11 @@ func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID s
 		if ctx.Err() != nil {
 			continue // drain: the run is stopping
 		}
-		r := s.process(ctx, srcID, d)
+		id := srcID
+		if d.SourceID != "" {
+			id = d.SourceID
+		}
+		r := s.process(ctx, id, d)
 		if r.Outcome == Failed && IsFatal(r.Err) {
 			stop(&FatalError{Key: d.Key, Err: r.Err})
 		}
@@ -132,6 +155,23 @@ func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID s
 		sum.Add(r)
 		s.opts.Observer.Done(r)
 	}
+}
+
+func (s *Syncer) register(src Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sources[src.ID()] = src
+	if m, ok := src.(Multi); ok {
+		for _, p := range m.Parts() {
+			s.sources[p.ID()] = p
+		}
+	}
+}
+
+func (s *Syncer) src(id string) Source {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sources[id]
 }
 
 type nopObserver struct{}

@@ -81,9 +81,17 @@ func (s *Source) Walk(ctx context.Context, yield func(ingest.Document) error) er
 
 type walker struct {
 	s         *Source
-	yield     func(ingest.Document) error
-	ancestors []any // identities of the directories on the current path
+	yield     func(ingest.Document) error // nil: directories only
+	onDir     func(abs, rel string) error // called for each directory walked; may be nil
+	ancestors []any                       // identities of the directories on the current path
 	depth     int
+}
+
+func (w *walker) emit(d ingest.Document) error {
+	if w.yield == nil {
+		return nil
+	}
+	return w.yield(d)
 }
 
 // maxDepth stops a walk that goes deeper than any real tree (a link loop
@@ -91,16 +99,21 @@ type walker struct {
 const maxDepth = 256
 
 func (w *walker) skip(key string, reason ingest.Reason, detail string) error {
-	return w.yield(ingest.Document{Key: key, Name: path.Base(key), Skip: reason, Detail: detail})
+	return w.emit(ingest.Document{Key: key, Name: path.Base(key), Skip: reason, Detail: detail})
 }
 
 func (w *walker) dir(ctx context.Context, abs, rel string) error {
+	if w.onDir != nil {
+		if err := w.onDir(abs, rel); err != nil {
+			return err
+		}
+	}
 	entries, err := os.ReadDir(abs)
 	if err != nil {
 		if rel == "" {
 			return &RootError{Path: abs, Err: err}
 		}
-		return w.yield(ingest.Document{Key: rel + "/", Name: path.Base(rel), Err: fmt.Errorf("listing %s: %w", rel, err)})
+		return w.emit(ingest.Document{Key: rel + "/", Name: path.Base(rel), Err: fmt.Errorf("listing %s: %w", rel, err)})
 	}
 	byName := make(map[string]fs.DirEntry, len(entries))
 	for _, e := range entries {
@@ -121,6 +134,9 @@ func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byNa
 	name := e.Name()
 	relp, absp := path.Join(rel, name), filepath.Join(abs, name)
 	isDir := e.IsDir()
+	if w.yield == nil && !isDir && e.Type()&fs.ModeSymlink == 0 {
+		return nil // directories only
+	}
 	if strings.HasPrefix(name, ".") {
 		return w.skip(dirKey(relp, isDir), ingest.ReasonHidden, "dot-files and dot-directories are skipped")
 	}
@@ -131,12 +147,15 @@ func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byNa
 			return w.skip(relp, ingest.ReasonSymlink, "symbolic links are not followed (follow_symlinks: true follows them)")
 		}
 		if info, err = os.Stat(absp); err != nil {
-			return w.yield(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("following link %s: %w", relp, err)})
+			return w.emit(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("following link %s: %w", relp, err)})
 		}
 		isDir = info.IsDir()
 	}
 	if isDir {
 		return w.subdir(ctx, absp, relp, info)
+	}
+	if w.yield == nil {
+		return nil
 	}
 	if info == nil {
 		if info, err = e.Info(); err != nil {
@@ -160,7 +179,7 @@ func (w *walker) subdir(ctx context.Context, absp, relp string, info fs.FileInfo
 	if info == nil {
 		var err error
 		if info, err = os.Stat(absp); err != nil {
-			return w.yield(ingest.Document{Key: relp + "/", Name: path.Base(relp), Err: err})
+			return w.emit(ingest.Document{Key: relp + "/", Name: path.Base(relp), Err: err})
 		}
 	}
 	if w.depth >= maxDepth {

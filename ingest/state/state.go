@@ -46,6 +46,8 @@ type DB struct {
 	db   *sql.DB
 	get  *sql.Stmt
 	put  *sql.Stmt
+	del  *sql.Stmt
+	hash *sql.Stmt
 	path string
 }
 
@@ -88,8 +90,7 @@ func (s *DB) init(ctx context.Context) error {
 		return err
 	}
 	var err error
-	if s.get, err = s.db.PrepareContext(ctx, `SELECT version, sha256, size, state, reason, attempts, last_error, txid, updated_at, sent_at
-		FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
+	if s.get, err = s.db.PrepareContext(ctx, `SELECT `+columns+` FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
 		return err
 	}
 	s.put, err = s.db.PrepareContext(ctx, `INSERT INTO documents
@@ -98,7 +99,80 @@ func (s *DB) init(ctx context.Context) error {
 		ON CONFLICT (target, source, key) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256,
 		size = excluded.size, state = excluded.state, reason = excluded.reason, attempts = excluded.attempts,
 		last_error = excluded.last_error, txid = excluded.txid, updated_at = excluded.updated_at, sent_at = excluded.sent_at`)
+	if err != nil {
+		return err
+	}
+	if s.del, err = s.db.PrepareContext(ctx, `DELETE FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
+		return err
+	}
+	s.hash, err = s.db.PrepareContext(ctx, `SELECT `+columns+` FROM documents WHERE target = ? AND sha256 = ? ORDER BY source, key`)
 	return err
+}
+
+// columns are a record's columns, in scanRecord's order.
+const columns = `target, source, key, version, sha256, size, state, reason, attempts, last_error, txid, updated_at, sent_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(row scanner) (ingest.Record, error) {
+	var r ingest.Record
+	var reason string
+	var updated, sent int64
+	err := row.Scan(&r.Target, &r.Source, &r.Key, &r.Version, &r.SHA256, &r.Size, &r.State,
+		&reason, &r.Attempts, &r.LastError, &r.TxID, &updated, &sent)
+	r.Reason, r.UpdatedAt, r.SentAt = ingest.Reason(reason), fromMillis(updated), fromMillis(sent)
+	return r, err
+}
+
+// Delete removes a record.
+func (s *DB) Delete(ctx context.Context, target, source, key string) error {
+	_, err := s.del.ExecContext(ctx, target, source, key)
+	return err
+}
+
+// FindByHash returns the records of target whose content hash is sum.
+func (s *DB) FindByHash(ctx context.Context, target, sum string) ([]ingest.Record, error) {
+	if sum == "" {
+		return nil, nil
+	}
+	rows, err := s.hash.QueryContext(ctx, target, sum)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+// List calls fn with the records of (target, source) under prefix. They
+// are read first, so fn may use the database.
+func (s *DB) List(ctx context.Context, target, source, prefix string, fn func(ingest.Record) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM documents
+		WHERE target = ? AND source = ? AND substr(key, 1, ?) = ? ORDER BY key`, target, source, len(prefix), prefix)
+	if err != nil {
+		return err
+	}
+	recs, err := collect(rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func collect(rows *sql.Rows) ([]ingest.Record, error) {
+	defer rows.Close()
+	var out []ingest.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // Path is the database file.
@@ -109,18 +183,13 @@ func (s *DB) Close() error { return s.db.Close() }
 
 // Get returns the record of a document.
 func (s *DB) Get(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {
-	r := ingest.Record{Target: target, Source: source, Key: key}
-	var reason string
-	var updated, sent int64
-	err := s.get.QueryRowContext(ctx, target, source, key).Scan(&r.Version, &r.SHA256, &r.Size, &r.State,
-		&reason, &r.Attempts, &r.LastError, &r.TxID, &updated, &sent)
+	r, err := scanRecord(s.get.QueryRowContext(ctx, target, source, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ingest.Record{}, false, nil
 	}
 	if err != nil {
 		return ingest.Record{}, false, err
 	}
-	r.Reason, r.UpdatedAt, r.SentAt = ingest.Reason(reason), fromMillis(updated), fromMillis(sent)
 	return r, true, nil
 }
 

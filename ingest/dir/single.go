@@ -1,0 +1,138 @@
+package dir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/lanyingim/lanying-ingest/ingest"
+)
+
+var _ ingest.Exister = (*Source)(nil)
+
+// Abs is the absolute path of a key.
+func (s *Source) Abs(key string) string {
+	return filepath.Join(s.root, filepath.FromSlash(strings.TrimSuffix(key, "/")))
+}
+
+// Exists reports whether something is at key (a rename leaves nothing at
+// the old key; a copy leaves the original).
+func (s *Source) Exists(ctx context.Context, key string) (bool, error) {
+	_, err := os.Lstat(s.Abs(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Document returns the document at key as it is now, with the same rules
+// as Walk: a Gone document when nothing is there any more. A key whose
+// path has a hidden or excluded directory in it is skipped.
+func (s *Source) Document(key string) ingest.Document {
+	key = path.Clean(strings.TrimSuffix(key, "/"))
+	name := path.Base(key)
+	if hiddenPath(key) {
+		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonHidden, Detail: "dot-files and dot-directories are skipped"}
+	}
+	if dirPath := path.Dir(key); dirPath != "." && s.rules.excludedDir(dirPath) {
+		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonExcluded, Detail: "the directory matches an exclude pattern"}
+	}
+	abs := s.Abs(key)
+	info, err := os.Lstat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ingest.Document{Key: key, Name: name, Gone: true}
+	case err != nil:
+		return ingest.Document{Key: key, Name: name, Err: fmt.Errorf("reading %s: %w", key, err)}
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		if !s.rules.FollowSymlinks {
+			return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonSymlink, Detail: "symbolic links are not followed (follow_symlinks: true follows them)"}
+		}
+		if info, err = os.Stat(abs); err != nil {
+			return ingest.Document{Key: key, Name: name, Err: fmt.Errorf("following link %s: %w", key, err)}
+		}
+	}
+	if !info.Mode().IsRegular() {
+		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonNotRegular, Detail: fmt.Sprintf("not a regular file (%s): never opened", info.Mode().Type())}
+	}
+	var sidecar fs.DirEntry
+	if si, err := os.Lstat(abs + sidecarSuffix); err == nil && si.Mode().IsRegular() {
+		sidecar = fs.FileInfoToDirEntry(si)
+	}
+	var doc ingest.Document
+	_ = s.file(filepath.Dir(abs), key, info, sidecar, func(d ingest.Document) error { doc = d; return nil })
+	return doc
+}
+
+// WalkDirs calls fn with every directory a Walk would enter (the folder
+// itself first), for a watcher to watch.
+func (s *Source) WalkDirs(ctx context.Context, fn func(abs, key string) error) error {
+	info, err := os.Stat(s.root)
+	if err != nil {
+		return &RootError{Path: s.root, Err: err}
+	}
+	if !info.IsDir() {
+		return nil
+	}
+	w := &walker{s: s, onDir: fn}
+	if id, ok := fileID(info); ok {
+		w.ancestors = append(w.ancestors, id)
+	}
+	return w.dir(ctx, s.root, "")
+}
+
+// WalkUnder is Walk limited to the directory at key (a directory that
+// appeared or moved in).
+func (s *Source) WalkUnder(ctx context.Context, key string, yield func(ingest.Document) error) error {
+	key = path.Clean(strings.TrimSuffix(key, "/"))
+	if hiddenPath(key) || s.rules.excludedDir(key) {
+		return nil
+	}
+	w := s.walkerUnder(key)
+	w.yield = yield
+	return w.dir(ctx, s.Abs(key), key)
+}
+
+// WalkDirsUnder is WalkDirs limited to the directory at key.
+func (s *Source) WalkDirsUnder(ctx context.Context, key string, fn func(abs, key string) error) error {
+	key = path.Clean(strings.TrimSuffix(key, "/"))
+	if hiddenPath(key) || s.rules.excludedDir(key) {
+		return nil
+	}
+	w := s.walkerUnder(key)
+	w.onDir = fn
+	return w.dir(ctx, s.Abs(key), key)
+}
+
+// walkerUnder starts a walker at key with the identities of the
+// directories above it, so that a link loop is caught as in a full walk.
+func (s *Source) walkerUnder(key string) *walker {
+	w := &walker{s: s}
+	parts := strings.Split(key, "/")
+	for i := 0; i <= len(parts); i++ {
+		info, err := os.Stat(s.Abs(strings.Join(parts[:i], "/")))
+		if err != nil {
+			break
+		}
+		if id, ok := fileID(info); ok {
+			w.ancestors = append(w.ancestors, id) // key's own included, as subdir does
+		}
+	}
+	w.depth = len(parts)
+	return w
+}
+
+func hiddenPath(key string) bool {
+	for _, part := range strings.Split(key, "/") {
+		if strings.HasPrefix(part, ".") && part != "." {
+			return true
+		}
+	}
+	return false
+}
