@@ -30,10 +30,22 @@ type globals struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrIsTTY: isTerminal(os.Stderr)}
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first SIGINT or SIGTERM cancels the command's context (sync stops,
+	// watch stops taking new work and lets deliveries finish); a second
+	// one exits at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(g.stderr, "lanying-ingest: second signal: exiting now; run again to resume")
+		os.Exit(exitFailed)
+	}()
 	code := run(ctx, g, os.Args[1:])
-	stop()
+	cancel()
 	os.Exit(code)
 }
 
@@ -70,7 +82,7 @@ nothing leaves the machine until you point it at your app.`,
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every document, including unchanged and skipped ones")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err, "see "+cmd.CommandPath()+" --help") })
-	root.AddCommand(newSyncCommand(g), newEmulatorCommand(g), newVersionCommand(g))
+	root.AddCommand(newSyncCommand(g), newWatchCommand(g), newEmulatorCommand(g), newVersionCommand(g))
 	return root
 }
 

@@ -195,12 +195,34 @@ func (d *Daemon) settled(abs string, sig signature) {
 			return
 		}
 		d.tree.forget(abs)
-		d.feed.push(f.ID(), ingest.Document{Key: key + "/", Gone: true})
+		d.later(abs, ref, true)
 	case sig.dir:
 	default:
 		key = strings.TrimSuffix(key, meta.SidecarSuffix) // a sidecar changes its document
-		d.feed.push(f.ID(), f.Document(key))
+		if doc := f.Document(key); doc.Gone {
+			d.later(abs, dirRef{src: ref.src, key: key}, false)
+		} else {
+			d.feed.push(f.ID(), doc)
+		}
 	}
+}
+
+// later looks at a vanished path again after one more quiet period, so
+// that the other half of a rename (the new name, which settles at the
+// same time) moves the record first, and a path that came back is sent
+// rather than recorded as deleted.
+func (d *Daemon) later(abs string, ref dirRef, wasDir bool) {
+	f := d.folders[ref.src]
+	time.AfterFunc(d.opts.Settle, func() {
+		switch sig := look(abs); {
+		case wasDir && sig.exists && sig.dir:
+			d.dirAppeared(ref.src, ref.key)
+		case wasDir:
+			d.feed.push(f.ID(), ingest.Document{Key: ref.key + "/", Gone: true})
+		default:
+			d.feed.push(f.ID(), f.Document(ref.key))
+		}
+	})
 }
 
 // dirAppeared watches a new directory and sends what is in it.

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/watch"
+)
+
+// watchOptions are the flags of watch.
+type watchOptions struct {
+	runOptions
+	settle time.Duration
+	rescan time.Duration
+	grace  time.Duration
+	listen string
+}
+
+func (o *watchOptions) register(cmd *cobra.Command) {
+	o.runOptions.register(cmd)
+	f := cmd.Flags()
+	f.DurationVar(&o.settle, "settle", watch.DefaultSettle, "a changed file is sent once its size and mtime have not moved for this long")
+	f.DurationVar(&o.rescan, "rescan", watch.DefaultRescan, "period of the full pass that catches what events missed")
+	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long deliveries in flight may take to finish")
+	f.StringVar(&o.listen, "listen", "", "serve /healthz and Prometheus /metrics on this address, e.g. 127.0.0.1:9090 (off by default)")
+}
+
+func newWatchCommand(g *globals) *cobra.Command {
+	o := &watchOptions{}
+	cmd := &cobra.Command{
+		Use:   "watch [flags] [PATH ...]",
+		Short: "Sync folders, then keep them in sync as files change",
+		Long: `watch syncs each PATH (or the configuration's sources) like sync, then follows
+the folders through filesystem events: a file saved, replaced, renamed, moved
+in or deleted reaches the chatbot (or the state) within about a second. A
+file is sent once its size and modification time have been stable for
+--settle, so a file still being written is never sent early. A full pass
+every --rescan catches what events missed (network filesystems, overflowed
+event queues). Failed documents are retried with a growing delay.
+
+SIGINT or SIGTERM stops taking new work, lets deliveries in flight finish
+(up to --grace) and exits 0; a second signal exits at once.`,
+		Example: `  # try it on the emulator, then drop files into ./docs
+  lanying-ingest watch ./docs
+
+  # as a service, with health and metrics for Prometheus
+  lanying-ingest watch --config /etc/lanying-ingest.yaml --listen 127.0.0.1:9090`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runWatch(cmd.Context(), o, g, args)
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) error {
+	sess, err := o.open(context.WithoutCancel(ctx), g, paths)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	m := newMetrics()
+	ui := newProgress(g, false)
+	folders := make([]watch.Folder, len(sess.folders))
+	for i, f := range sess.folders {
+		folders[i] = f
+	}
+	a := sess.app
+	d := watch.New(folders, a.api, a.up, sess.store, a.target, sess.syncerOptions(nil), watch.Options{
+		Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},
+	})
+	m.depth(d.Depth)
+	if o.listen != "" {
+		stopHTTP, err := serveMetrics(o.listen, m, g)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
+	g.logger.Info("watching", "folders", len(folders), "state", sess.statePath, "settle", o.settle, "rescan", o.rescan)
+	// ctx ends at the first signal: stop taking work. Deliveries in
+	// flight get the grace period, then their context ends too.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	go func() {
+		<-ctx.Done()
+		g.logger.Info("stopping: no new work; letting deliveries in flight finish", "grace", o.grace)
+		time.AfterFunc(o.grace, cancelWork)
+	}()
+	sum := &ingest.Summary{Limit: 1000}
+	err = d.Run(work, ctx.Done(), sum)
+	if errors.Is(err, context.Canceled) {
+		err = nil // the grace period ran out; what did not finish is resent later
+	}
+	c, bytes := sum.Snapshot()
+	g.logger.Info("stopped", "sent", c.Sent, "unchanged", c.Unchanged, "skipped", c.Skipped, "failed", c.Failed,
+		"deleted", c.Deleted, "bytes", bytes)
+	return err
+}
+
+// observers passes every event to each of its members.
+type observers []ingest.Observer
+
+func (os observers) Found(d *ingest.Document) {
+	for _, o := range os {
+		o.Found(d)
+	}
+}
+
+func (os observers) Done(r ingest.Result) {
+	for _, o := range os {
+		o.Done(r)
+	}
+}
+
+// serveMetrics serves /healthz and /metrics until the returned func is called.
+func serveMetrics(addr string, m *metrics, g *globals) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--listen %s: %w", addr, err), "choose another address")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	mux.HandleFunc("GET /healthz", m.healthz)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	g.logger.Info("serving health and metrics", "addr", "http://"+ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

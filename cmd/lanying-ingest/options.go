@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyingim/lanying-ingest/cmd/lanying-ingest/internal/config"
+	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/dir"
+	"github.com/lanyingim/lanying-ingest/ingest/state"
+)
+
+// runOptions are the flags sync and watch share: the app, the state and
+// the folder rules.
+type runOptions struct {
+	configPath      string
+	statePath       string
+	concurrency     int
+	retries         int
+	endpoint        string
+	appID           string
+	adminUserID     int64
+	chatbotID       int64
+	include         []string
+	exclude         []string
+	asText          []string
+	followSymlinks  bool
+	maxFileSize     string
+	maxMetadataSize string
+	metadata        []string
+}
+
+func (o *runOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (YAML; see config.example.yaml)")
+	f.StringVar(&o.statePath, "state", "", "state database (default: "+config.DefaultStatePath()+")")
+	f.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("documents delivered at once (default %d)", ingest.DefaultConcurrency))
+	f.IntVar(&o.retries, "retries", 0, "attempts per API step for transient failures (default 5)")
+	f.StringVar(&o.endpoint, "endpoint", "", "API endpoint, e.g. https://s-1-3-s-api.maximtop.cn (env "+config.EnvEndpoint+")")
+	f.StringVar(&o.appID, "app-id", "", "app id (env "+config.EnvAppID+")")
+	f.Int64Var(&o.adminUserID, "admin-user-id", 0, "the chatbot's knowledge-base admin user id (env "+config.EnvAdmin+")")
+	f.Int64Var(&o.chatbotID, "chatbot-id", 0, "the chatbot's user id (env "+config.EnvChatbot+")")
+	f.StringArrayVar(&o.include, "include", nil, "send only files matching this glob (repeatable; ** allowed)")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "skip files and directories matching this glob (repeatable)")
+	f.StringSliceVar(&o.asText, "as-text", nil, "also send files with these extensions, as text (e.g. .rst,.adoc)")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "follow symbolic links (loop-safe) instead of skipping them")
+	f.StringVar(&o.maxFileSize, "max-file-size", "", "skip larger files (default 100MiB)")
+	f.StringVar(&o.maxMetadataSize, "max-metadata-size", "", "largest metadata per document (default 8KiB)")
+	f.StringArrayVar(&o.metadata, "metadata", nil, "static metadata for every document, key=value (repeatable)")
+}
+
+// session is what a run needs: the configuration, the folders, the app
+// and the state database. close releases them.
+type session struct {
+	cfg       *config.Config
+	folders   []*dir.Source
+	app       *app
+	store     *state.DB
+	statePath string
+}
+
+func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*session, error) {
+	cfg, err := o.loadConfig(g)
+	if err != nil {
+		return nil, err
+	}
+	folders, err := o.sources(cfg, paths)
+	if err != nil {
+		return nil, err
+	}
+	a, err := connect(ctx, cfg, g)
+	if err != nil {
+		return nil, err
+	}
+	statePath := firstNonEmpty(o.statePath, cfg.State, config.DefaultStatePath())
+	store, err := state.Open(ctx, statePath)
+	if err != nil {
+		a.close()
+		return nil, usageErr(err, "choose another file with --state")
+	}
+	return &session{cfg: cfg, folders: folders, app: a, store: store, statePath: statePath}, nil
+}
+
+func (s *session) close() {
+	s.store.Close()
+	s.app.close()
+}
+
+// syncerOptions are the delivery settings of the configuration.
+func (s *session) syncerOptions(obs ingest.Observer) ingest.Options {
+	return ingest.Options{
+		Concurrency:      s.cfg.Concurrency,
+		Retry:            ingest.RetryPolicy{Attempts: s.cfg.Retries},
+		MaxMetadataBytes: int(s.cfg.MaxMetadataSize),
+		Observer:         obs,
+	}
+}
+
+// loadConfig reads the file (if any), then the environment, then the flags.
+func (o *runOptions) loadConfig(g *globals) (*config.Config, error) {
+	cfg := &config.Config{}
+	if o.configPath != "" {
+		var err error
+		if cfg, err = config.Load(o.configPath); err != nil {
+			return nil, usageErr(err, "")
+		}
+	}
+	if err := cfg.ApplyEnv(g.getenv); err != nil {
+		return nil, usageErr(err, "")
+	}
+	l := &cfg.Lanying
+	l.APIEndpoint = firstNonEmpty(o.endpoint, l.APIEndpoint)
+	l.AppID = firstNonEmpty(o.appID, l.AppID)
+	if o.adminUserID != 0 {
+		l.AdminUserID = o.adminUserID
+	}
+	if o.chatbotID != 0 {
+		l.ChatbotID = o.chatbotID
+	}
+	if o.concurrency < 0 || o.retries < 0 {
+		return nil, usageErr(errors.New("--concurrency and --retries must not be negative"), "")
+	}
+	if o.concurrency > 0 {
+		cfg.Concurrency = o.concurrency
+	}
+	if o.retries > 0 {
+		cfg.Retries = o.retries
+	}
+	if o.maxMetadataSize != "" {
+		n, err := config.ParseByteSize(o.maxMetadataSize)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--max-metadata-size: %w", err), "")
+		}
+		cfg.MaxMetadataSize = n
+	}
+	return cfg, nil
+}
+
+// sources builds the folder sources: the PATHs with the flags' rules, or
+// else the configuration's sources.
+func (o *runOptions) sources(cfg *config.Config, paths []string) ([]*dir.Source, error) {
+	static, err := parseMetadataFlags(o.metadata)
+	if err != nil {
+		return nil, err
+	}
+	var specs []config.Source
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, usageErr(err, "give an existing folder or file")
+		}
+		specs = append(specs, config.Source{Path: p})
+	}
+	if len(paths) == 0 {
+		specs = cfg.Sources
+	}
+	if len(specs) == 0 {
+		return nil, usageErr(errors.New("nothing to sync: give a PATH or a configuration file with sources"), "lanying-ingest sync ./docs")
+	}
+	var out []*dir.Source
+	for _, s := range specs {
+		opts, err := o.dirOptions(s, static)
+		if err != nil {
+			return nil, err
+		}
+		src, err := dir.New(s.Path, opts)
+		if err != nil {
+			return nil, usageErr(err, "globs use * ? [..] and ** (any directories)")
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// dirOptions merges a configured source with the rule flags (flags add
+// patterns and extensions, and override sizes and switches).
+func (o *runOptions) dirOptions(s config.Source, static map[string]any) (dir.Options, error) {
+	opts := dir.Options{
+		Include: append(append([]string(nil), s.Include...), o.include...),
+		Exclude: append(append([]string(nil), s.Exclude...), o.exclude...),
+		AsText:  append(append([]string(nil), s.AsText...), o.asText...),
+
+		FollowSymlinks: s.FollowSymlinks || o.followSymlinks,
+		MaxFileSize:    int64(s.MaxFileSize),
+		Metadata:       map[string]any{},
+	}
+	for k, v := range s.Metadata {
+		opts.Metadata[k] = v
+	}
+	for k, v := range static {
+		opts.Metadata[k] = v
+	}
+	if o.maxFileSize != "" {
+		n, err := config.ParseByteSize(o.maxFileSize)
+		if err != nil {
+			return opts, usageErr(fmt.Errorf("--max-file-size: %w", err), "")
+		}
+		opts.MaxFileSize = int64(n)
+	}
+	return opts, nil
+}
+
+func parseMetadataFlags(kvs []string) (map[string]any, error) {
+	m := map[string]any{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErr(fmt.Errorf("--metadata %q is not key=value", kv), "--metadata team=support")
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
