@@ -6,11 +6,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lanyingim/lanying-ingest/lanying/emulator"
 )
@@ -255,5 +260,68 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	if r := runBinary(t, nil, "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "lanying-ingest ") {
 		t.Errorf("version: %+v", r)
+	}
+}
+
+// TestWatchBinary runs the watch command against the emulator: a file
+// dropped in is delivered, /healthz and /metrics answer, and SIGTERM
+// ends it with exit code 0.
+func TestWatchBinary(t *testing.T) {
+	srv, env := startEmulator(t)
+	root := writeTree(t, map[string]string{"first.md": "# First"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(binary, "watch", "--state", filepath.Join(t.TempDir(), "s.db"), "--listen", addr, "--settle", "100ms", root)
+	cmd.Env = append([]string{"HOME=" + t.TempDir()}, env...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("timed out waiting for %s\nstderr: %s", what, errb.String())
+			}
+		}
+	}
+	waitFor("the initial sync", func() bool { return len(srv.Documents()) == 1 })
+	os.WriteFile(filepath.Join(root, "second.txt"), []byte("second"), 0o644)
+	waitFor("the new file", func() bool { return len(srv.Documents()) == 2 })
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if h := get("/healthz"); !strings.Contains(h, `"status":"ok"`) {
+		t.Errorf("healthz: %s", h)
+	}
+	if m := get("/metrics"); !strings.Contains(m, `lanying_ingest_documents_total{outcome="sent"} 2`) || !strings.Contains(m, "lanying_ingest_queue_depth") {
+		t.Errorf("metrics lack the counters:\n%s", m)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\nstderr: %s", err, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("watch did not stop on SIGTERM")
+	}
+	if !strings.Contains(errb.String(), "stopped") {
+		t.Errorf("no stop line: %s", errb.String())
 	}
 }
