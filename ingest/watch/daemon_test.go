@@ -21,7 +21,7 @@ import (
 )
 
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	emu    *emulator.Emulator
 	store  *state.DB
@@ -33,16 +33,24 @@ type rig struct {
 
 // startRig runs a daemon on a new folder (with files already in it)
 // against the emulator, with short periods for tests.
-func startRig(t *testing.T, files map[string]string, opts watch.Options) *rig {
+func startRig(t testing.TB, files map[string]string, opts watch.Options) *rig {
 	t.Helper()
-	r := &rig{t: t, root: t.TempDir(), emu: emulator.New(emulator.Config{}), stop: make(chan struct{}), done: make(chan error, 1)}
+	emu := emulator.New(emulator.Config{})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	return startRigAt(t, emu, srv.URL, files, opts)
+}
+
+// startRigAt is startRig against the emulator at url; emu, when not nil,
+// is that emulator in this process.
+func startRigAt(t testing.TB, emu *emulator.Emulator, url string, files map[string]string, opts watch.Options) *rig {
+	t.Helper()
+	r := &rig{t: t, root: t.TempDir(), emu: emu, stop: make(chan struct{}), done: make(chan error, 1)}
 	for p, c := range files {
 		r.write(p, c)
 	}
-	srv := httptest.NewServer(r.emu)
-	t.Cleanup(srv.Close)
-	c := r.emu.Config()
-	api, _ := lanying.NewClient(srv.URL, c.AppID, c.AccessToken)
+	c := emulator.New(emulator.Config{}).Config() // the defaults, which the emulator at url uses
+	api, _ := lanying.NewClient(url, c.AppID, c.AccessToken)
 	var err error
 	if r.store, err = state.Open(context.Background(), filepath.Join(t.TempDir(), "state.db")); err != nil {
 		t.Fatal(err)
