@@ -35,17 +35,25 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 	}
 	hc := &hashingContent{o: d.Content, size: d.Size}
 	var downloadURL string
+	slotReq := lanying.SlotRequest{AdminUserID: s.target.AdminUserID, ChatbotID: s.target.ChatbotID}
 	attempts, err := s.opts.Retry.Do(ctx, func(ctx context.Context) error {
 		// Every attempt gets a fresh slot: slots are single-use and expire.
-		slot, err := s.api.UploadSlot(ctx, lanying.SlotRequest{AdminUserID: s.target.AdminUserID, ChatbotID: s.target.ChatbotID})
-		if err != nil {
+		// The slot is retried on its own, so that a failing slot request
+		// and a failing upload do not add up against one budget.
+		var slot *lanying.UploadSlot
+		n, err := s.opts.Retry.Do(ctx, func(ctx context.Context) (err error) {
+			slot, err = s.api.UploadSlot(ctx, slotReq)
 			return err
+		})
+		r.Attempts += n - 1
+		if err != nil {
+			return &slotError{err}
 		}
 		downloadURL = slot.DownloadURL
 		_, err = s.up.Upload(ctx, uploadTarget(slot), uploader.Content{Name: d.Name, Type: d.ContentType, Size: d.Size, Open: hc.opener(ctx)})
 		return err
 	})
-	r.Attempts = attempts
+	r.Attempts += attempts
 	if err != nil {
 		return s.fail(ctx, srcID, d, rec, r, uploadReason(err), err)
 	}
@@ -136,15 +144,23 @@ func (s *Syncer) recheck(ctx context.Context, d Document, known, sum string) err
 	return nil
 }
 
+// slotError is a slot request that failed for good: the upload's retry
+// loop must not retry it again.
+type slotError struct{ err error }
+
+func (e *slotError) Error() string   { return e.err.Error() }
+func (e *slotError) Unwrap() error   { return e.err }
+func (e *slotError) Transient() bool { return false }
+
 func uploadReason(err error) Reason {
 	var se *uploader.SourceError
-	var api *lanying.APIError
+	var slot *slotError
 	switch {
 	case errors.As(err, &se):
 		return ReasonSourceError
 	case errors.Is(err, ErrRetriesExhausted):
 		return ReasonRetriesSpent
-	case errors.As(err, &api):
+	case errors.As(err, &slot):
 		return ReasonSlotFailed
 	}
 	return ReasonUploadFailed

@@ -29,6 +29,10 @@ type Options struct {
 	MaxMetadataBytes int         // the encoded metadata limit (default 8 KiB)
 	Observer         Observer    // progress; may be nil
 	AllowDuplicates  bool        // send content the chatbot has under another key
+	// Limiter paces API calls (shared by every worker, and by Syncers that
+	// share it); nil gets one at DefaultAPIRate.
+	Limiter *RateLimiter
+	Outage  OutagePolicy // when the API counts as down, how long to wait
 }
 
 // DefaultConcurrency is the number of delivery workers when none is set.
@@ -49,8 +53,10 @@ type Syncer struct {
 	sources map[string]Source // by ID, for Exister
 }
 
-// NewSyncer returns a Syncer. The API is wrapped so that, until it has
-// answered once, calls go one at a time: a bad token costs one request.
+// NewSyncer returns a Syncer. The API is wrapped, from the outside in: a
+// gate (until it has answered once, calls go one at a time, so a bad token
+// costs one request), the outage breaker (shared with uploads), and the
+// rate limiter.
 func NewSyncer(api API, up Uploader, store Store, target Target, opts Options) *Syncer {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -61,7 +67,12 @@ func NewSyncer(api API, up Uploader, store Store, target Target, opts Options) *
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	return &Syncer{api: newGatedAPI(api), up: up, store: store, target: target, opts: opts, sources: map[string]Source{}}
+	if opts.Limiter == nil {
+		opts.Limiter = NewRateLimiter(DefaultAPIRate, DefaultAPIBurst)
+	}
+	b := newBreaker(opts.Outage)
+	api = newGatedAPI(&guardedAPI{api: &limitedAPI{api: api, lim: opts.Limiter}, b: b})
+	return &Syncer{api: api, up: &guardedUploader{up: up, b: b}, store: store, target: target, opts: opts, sources: map[string]Source{}}
 }
 
 // Stoppable is a Source that can be told to stop yielding (a daemon
@@ -122,9 +133,12 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 	}
 	wg.Wait()
 	var fe *FatalError
+	var outage *OutageError
 	switch cause := context.Cause(ctx); {
 	case errors.As(cause, &fe):
 		return fe
+	case errors.As(cause, &outage):
+		return outage
 	case cause != nil:
 		return cause
 	case walkErr != nil:
@@ -146,8 +160,13 @@ func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID s
 			id = d.SourceID
 		}
 		r := s.process(ctx, id, d)
-		if r.Outcome == Failed && IsFatal(r.Err) {
+		var outage *OutageError
+		switch {
+		case r.Outcome != Failed:
+		case IsFatal(r.Err):
 			stop(&FatalError{Key: d.Key, Err: r.Err})
+		case errors.As(r.Err, &outage):
+			stop(outage)
 		}
 		if r.Outcome == Failed && ctx.Err() != nil {
 			continue // interrupted: not this document's failure

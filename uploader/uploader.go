@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"golang.org/x/time/rate"
 )
 
 // Field is one form field (POST) or header (PUT) required by the slot.
@@ -45,15 +47,33 @@ type Result struct {
 
 // Uploader sends contents to targets with one HTTP client.
 type Uploader struct {
-	hc *http.Client
+	hc  *http.Client
+	lim *rate.Limiter // shared upload bandwidth; nil for none
+}
+
+// Option configures an Uploader.
+type Option func(*Uploader)
+
+// WithBandwidth limits the bytes per second of all uploads together.
+func WithBandwidth(bytesPerSecond int64) Option {
+	return func(u *Uploader) {
+		if bytesPerSecond > 0 {
+			burst := int(max(bytesPerSecond/10, 32<<10))
+			u.lim = rate.NewLimiter(rate.Limit(bytesPerSecond), burst)
+		}
+	}
 }
 
 // New returns an uploader that uses hc (http.DefaultClient when nil).
-func New(hc *http.Client) *Uploader {
+func New(hc *http.Client, opts ...Option) *Uploader {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Uploader{hc: hc}
+	u := &Uploader{hc: hc}
+	for _, o := range opts {
+		o(u)
+	}
+	return u
 }
 
 // Upload sends c to t once. Errors are *StorageError (the storage answered
@@ -62,6 +82,16 @@ func New(hc *http.Client) *Uploader {
 func (u *Uploader) Upload(ctx context.Context, t Target, c Content) (Result, error) {
 	if c.Size < 0 || c.Open == nil {
 		return Result{}, errors.New("upload: content needs a size and an Open function")
+	}
+	if u.lim != nil {
+		open := c.Open
+		c.Open = func() (io.ReadCloser, error) {
+			rc, err := open()
+			if err != nil {
+				return nil, err
+			}
+			return &throttled{rc: rc, lim: u.lim, ctx: ctx}, nil
+		}
 	}
 	var req *http.Request
 	var err error
@@ -161,6 +191,28 @@ func (e *exactReader) Read(p []byte) (int, error) {
 }
 
 func (e *exactReader) Close() error { return e.r.Close() }
+
+// throttled paces reads to the shared bandwidth limit.
+type throttled struct {
+	rc  io.ReadCloser
+	lim *rate.Limiter
+	ctx context.Context
+}
+
+func (t *throttled) Read(p []byte) (int, error) {
+	if len(p) > t.lim.Burst() {
+		p = p[:t.lim.Burst()]
+	}
+	n, err := t.rc.Read(p)
+	if n > 0 {
+		if werr := t.lim.WaitN(t.ctx, n); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return n, err
+}
+
+func (t *throttled) Close() error { return t.rc.Close() }
 
 func openExact(c Content, state *sourceState) (*exactReader, error) {
 	rc, err := c.Open()

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -36,8 +39,11 @@ func (a *app) close() {
 // built-in emulator when no endpoint is configured.
 func connect(ctx context.Context, cfg *config.Config, g *globals) (*app, error) {
 	l := cfg.Lanying
-	transport := newTransport(max(cfg.Concurrency, ingest.DefaultConcurrency))
-	a := &app{up: uploader.New(&http.Client{Transport: transport})}
+	transport, err := newTransport(max(cfg.Concurrency, ingest.DefaultConcurrency), cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{up: uploader.New(&http.Client{Transport: transport}, uploader.WithBandwidth(int64(cfg.UploadBandwidth)))}
 	if l.APIEndpoint == "" {
 		srv, err := emulator.Start("127.0.0.1:0", emulator.Config{AppID: l.AppID, AccessToken: l.AccessToken.Reveal(),
 			AdminUserID: l.AdminUserID, ChatbotID: l.ChatbotID})
@@ -57,7 +63,7 @@ func connect(ctx context.Context, cfg *config.Config, g *globals) (*app, error) 
 		a.target.ID = a.endpoint + "|" + l.AppID + "|" + strconv.FormatInt(l.ChatbotID, 10)
 	}
 	api, err := lanying.NewClient(a.endpoint, l.AppID, l.AccessToken.Reveal(),
-		lanying.WithHTTPClient(&http.Client{Transport: transport, Timeout: 2 * time.Minute}),
+		lanying.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiTimeout(cfg)}),
 		lanying.WithUserAgent("lanying-ingest/"+version))
 	if err != nil {
 		a.close()
@@ -90,10 +96,37 @@ func requireApp(l config.Lanying) error {
 	return nil
 }
 
+// DefaultAPITimeout bounds one API call when api_timeout is not set.
+const DefaultAPITimeout = time.Minute
+
+func apiTimeout(cfg *config.Config) time.Duration {
+	if cfg.APITimeout > 0 {
+		return time.Duration(cfg.APITimeout)
+	}
+	return DefaultAPITimeout
+}
+
 // newTransport is one connection pool for the API and the storage, sized
-// for the workers, with large write buffers for uploads.
-func newTransport(workers int) *http.Transport {
+// for the workers, with large write buffers for uploads. TLS is always
+// verified; caFile adds roots to the system's.
+func newTransport(workers int, caFile string) (*http.Transport, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("ca_file: %w", err), "")
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErr(fmt.Errorf("ca_file %s holds no PEM certificate", caFile), "give a file of -----BEGIN CERTIFICATE----- blocks")
+		}
+		tlsConfig.RootCAs = pool
+	}
 	return &http.Transport{
+		TLSClientConfig:       tlsConfig,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
@@ -105,5 +138,5 @@ func newTransport(workers int) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		WriteBufferSize:       256 << 10,
 		ReadBufferSize:        64 << 10,
-	}
+	}, nil
 }

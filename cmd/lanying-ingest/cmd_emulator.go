@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ type emulatorOptions struct {
 	uploadMethod string
 	slotTTL      time.Duration
 	maxObject    string
+	dedupWindow  time.Duration
+	faults       emulator.Faults
 }
 
 func (o *emulatorOptions) register(cmd *cobra.Command) {
@@ -32,6 +35,11 @@ func (o *emulatorOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.uploadMethod, "upload-method", "POST", "upload slots as POST (multipart form) or PUT (presigned URL)")
 	f.DurationVar(&o.slotTTL, "slot-ttl", emulator.DefaultSlotTTL, "how long an upload slot's policy is valid")
 	f.StringVar(&o.maxObject, "max-object-size", "5GiB", "largest upload the slots allow")
+	f.DurationVar(&o.dedupWindow, "dedup-window", 0, "how long a transaction_id is remembered (0: for the emulator's lifetime)")
+	f.DurationVar(&o.faults.Latency, "latency", 0, "fault injection: added to every API and storage request")
+	f.Float64Var(&o.faults.FailureRate, "failure-rate", 0, "fault injection: share (0..1) of API and storage requests that fail: HTTP 500/503, 429 with Retry-After, codes 20000/10009, connection resets, lost acknowledgements")
+	f.DurationVar(&o.faults.SlowBody, "slow-body", 0, "fault injection: replies trickle out over this long")
+	f.Uint64Var(&o.faults.Seed, "seed", 0, "fault injection: seed for a repeatable mix (0: random)")
 }
 
 func newEmulatorCommand(g *globals) *cobra.Command {
@@ -64,6 +72,9 @@ func runEmulator(ctx context.Context, o *emulatorOptions, g *globals) error {
 	if method != http.MethodPost && method != http.MethodPut {
 		return usageErr(fmt.Errorf("--upload-method %q: want POST or PUT", o.uploadMethod), "")
 	}
+	if o.faults.FailureRate < 0 || o.faults.FailureRate > 1 {
+		return usageErr(fmt.Errorf("--failure-rate %v: want a share between 0 and 1", o.faults.FailureRate), "")
+	}
 	maxObject, err := config.ParseByteSize(o.maxObject)
 	if err != nil {
 		return usageErr(fmt.Errorf("--max-object-size: %w", err), "")
@@ -71,9 +82,15 @@ func runEmulator(ctx context.Context, o *emulatorOptions, g *globals) error {
 	srv, err := emulator.Start(o.addr, emulator.Config{
 		AppID: o.appID, AccessToken: g.getenv(config.EnvToken), AdminUserID: o.adminUserID, ChatbotID: o.chatbotID,
 		UploadMethod: method, SlotTTL: o.slotTTL, MaxObject: int64(maxObject), Logger: g.logger,
+		Faults: o.faults, DedupWindow: o.dedupWindow,
 	})
 	if err != nil {
 		return usageErr(err, "choose another --addr")
+	}
+	if host, _, err := net.SplitHostPort(o.addr); err == nil {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			g.logger.Warn("the emulator listens beyond this machine; it accepts its well-known test token", "addr", o.addr)
+		}
 	}
 	c := srv.Config()
 	token := "from " + config.EnvToken

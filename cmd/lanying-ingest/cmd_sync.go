@@ -66,7 +66,7 @@ func runSync(ctx context.Context, o *syncOptions, g *globals, paths []string) er
 	sum := &ingest.Summary{}
 	ui := newProgress(g, !o.noProgress && !g.quiet)
 	a := sess.app
-	syncer := ingest.NewSyncer(a.api, a.up, sess.store, a.target, sess.syncerOptions(ui))
+	syncer := ingest.NewSyncer(a.api, a.up, sess.store, a.target, sess.syncerOptions(ui, ingest.DefaultOutageGiveUp))
 	start := time.Now()
 	var runErr error
 	for _, src := range sess.folders {

@@ -73,7 +73,7 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 		folders[i] = f
 	}
 	a := sess.app
-	d := watch.New(folders, a.api, a.up, sess.store, a.target, sess.syncerOptions(nil), watch.Options{
+	d := watch.New(folders, a.api, a.up, sess.store, a.target, sess.syncerOptions(nil, -1), watch.Options{
 		Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},
 	})
 	m.depth(d.Depth)

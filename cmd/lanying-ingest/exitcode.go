@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/state"
 )
 
 // Exit codes.
@@ -15,6 +16,7 @@ const (
 	exitOK     = 0 // every document sent, unchanged or skipped by a rule
 	exitFailed = 1 // at least one document failed, or the run was interrupted
 	exitConfig = 2 // usage or configuration error, or a fatal API error
+	exitLocked = 3 // another run holds the state database
 )
 
 // errDocumentsFailed ends a run in which some documents failed; their
@@ -42,9 +44,12 @@ func usageErr(err error, hint string) error { return &usageError{err: err, hint:
 // It is the only place that does.
 func exitCode(err error) int {
 	var ue *usageError
+	var locked *state.LockedError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &locked):
+		return exitLocked
 	case errors.As(err, &ue), ingest.IsFatal(err):
 		return exitConfig
 	default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,9 @@ type runOptions struct {
 	maxFileSize     string
 	maxMetadataSize string
 	metadata        []string
+	apiRate         float64
+	uploadBandwidth string
+	caFile          string
 }
 
 func (o *runOptions) register(cmd *cobra.Command) {
@@ -52,6 +56,9 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.maxFileSize, "max-file-size", "", "skip larger files (default 100MiB)")
 	f.StringVar(&o.maxMetadataSize, "max-metadata-size", "", "largest metadata per document (default 8KiB)")
 	f.StringArrayVar(&o.metadata, "metadata", nil, "static metadata for every document, key=value (repeatable)")
+	f.Float64Var(&o.apiRate, "api-rate", 0, fmt.Sprintf("API requests per second, all workers together (default %d)", ingest.DefaultAPIRate))
+	f.StringVar(&o.uploadBandwidth, "upload-bandwidth", "", "cap on upload bytes per second, all uploads together, e.g. 2MiB (default none)")
+	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra CA certificates to trust (TLS verification is always on)")
 }
 
 // session is what a run needs: the configuration, the folders, the app
@@ -73,15 +80,19 @@ func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*ses
 	if err != nil {
 		return nil, err
 	}
-	a, err := connect(ctx, cfg, g)
-	if err != nil {
-		return nil, err
-	}
 	statePath := firstNonEmpty(o.statePath, cfg.State, config.DefaultStatePath())
 	store, err := state.Open(ctx, statePath)
-	if err != nil {
-		a.close()
+	var locked *state.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return nil, locked
+	case err != nil:
 		return nil, usageErr(err, "choose another file with --state")
+	}
+	a, err := connect(ctx, cfg, g)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
 	return &session{cfg: cfg, folders: folders, app: a, store: store, statePath: statePath}, nil
 }
@@ -91,13 +102,20 @@ func (s *session) close() {
 	s.app.close()
 }
 
-// syncerOptions are the delivery settings of the configuration.
-func (s *session) syncerOptions(obs ingest.Observer) ingest.Options {
+// syncerOptions are the delivery settings of the configuration. giveUp
+// is how long to wait out an API outage (<0: for ever).
+func (s *session) syncerOptions(obs ingest.Observer, giveUp time.Duration) ingest.Options {
+	if s.cfg.OutageTimeout > 0 && giveUp >= 0 {
+		giveUp = time.Duration(s.cfg.OutageTimeout)
+	}
 	return ingest.Options{
 		Concurrency:      s.cfg.Concurrency,
 		Retry:            ingest.RetryPolicy{Attempts: s.cfg.Retries},
 		MaxMetadataBytes: int(s.cfg.MaxMetadataSize),
 		Observer:         obs,
+		AllowDuplicates:  s.cfg.AllowDuplicates,
+		Limiter:          ingest.NewRateLimiter(s.cfg.APIRate, s.cfg.APIBurst),
+		Outage:           ingest.OutagePolicy{GiveUp: giveUp},
 	}
 }
 
@@ -108,6 +126,10 @@ func (o *runOptions) loadConfig(g *globals) (*config.Config, error) {
 		var err error
 		if cfg, err = config.Load(o.configPath); err != nil {
 			return nil, usageErr(err, "")
+		}
+		if cfg.Lanying.AccessToken != "" && config.ReadableByOthers(o.configPath) {
+			g.logger.Warn("the configuration file holds the access token and others can read it",
+				"file", o.configPath, "hint", "chmod 600 "+o.configPath+", or move the token to LANYING_ACCESS_TOKEN")
 		}
 	}
 	if err := cfg.ApplyEnv(g.getenv); err != nil {
@@ -131,6 +153,20 @@ func (o *runOptions) loadConfig(g *globals) (*config.Config, error) {
 	if o.retries > 0 {
 		cfg.Retries = o.retries
 	}
+	if o.apiRate < 0 {
+		return nil, usageErr(errors.New("--api-rate must not be negative"), "")
+	}
+	if o.apiRate > 0 {
+		cfg.APIRate = o.apiRate
+	}
+	if o.uploadBandwidth != "" {
+		n, err := config.ParseByteSize(o.uploadBandwidth)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--upload-bandwidth: %w", err), "")
+		}
+		cfg.UploadBandwidth = n
+	}
+	cfg.CAFile = firstNonEmpty(o.caFile, cfg.CAFile)
 	if o.maxMetadataSize != "" {
 		n, err := config.ParseByteSize(o.maxMetadataSize)
 		if err != nil {

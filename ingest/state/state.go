@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
@@ -43,21 +44,62 @@ CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (target, sha256);
 
 // DB is a state database. It implements ingest.Store.
 type DB struct {
-	db   *sql.DB
-	get  *sql.Stmt
-	put  *sql.Stmt
-	del  *sql.Stmt
-	hash *sql.Stmt
-	path string
+	unlock func() error
+	db     *sql.DB
+	get    *sql.Stmt
+	put    *sql.Stmt
+	del    *sql.Stmt
+	hash   *sql.Stmt
+	path   string
 }
 
 var _ ingest.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the state database at path.
+// LockedError is a state database in use by another run (cron fired
+// while the last run still works, or a daemon runs on the same state).
+type LockedError struct {
+	Path string
+	PID  int // the other process, when known
+}
+
+func (e *LockedError) Error() string {
+	who := "another lanying-ingest"
+	if e.PID > 0 {
+		who += fmt.Sprintf(" (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("state database %s is in use by %s", strings.TrimSuffix(e.Path, ".lock"), who)
+}
+
+// Hint says what to do.
+func (e *LockedError) Hint() string {
+	return "wait for the other run to finish, or give this one its own --state"
+}
+
+// Open opens (creating if needed) the state database at path, and locks
+// it for this process: a second Open of the same path, by any process,
+// fails with a *LockedError until Close.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("state database %s: %w", path, err)
 	}
+	unlock, err := lock(path + ".lock")
+	if err != nil {
+		var le *LockedError
+		if errors.As(err, &le) {
+			return nil, le
+		}
+		return nil, fmt.Errorf("state database %s: locking: %w", path, err)
+	}
+	db, err := open(ctx, path)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	db.unlock = unlock
+	return db, nil
+}
+
+func open(ctx context.Context, path string) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
@@ -178,8 +220,14 @@ func collect(rows *sql.Rows) ([]ingest.Record, error) {
 // Path is the database file.
 func (s *DB) Path() string { return s.path }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the database and releases its lock.
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.unlock != nil {
+		_ = s.unlock()
+	}
+	return err
+}
 
 // Get returns the record of a document.
 func (s *DB) Get(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {

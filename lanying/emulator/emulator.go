@@ -38,6 +38,10 @@ type Config struct {
 	MaxObject    int64            // the policy's content-length-range maximum
 	Now          func() time.Time // the clock; time.Now when nil
 	Logger       *slog.Logger     // request log; none when nil
+	Faults       Faults           // injected failures; none when zero
+	// DedupWindow is how long a transaction_id is remembered ("a short
+	// time" on the platform); 0 remembers it for the emulator's lifetime.
+	DedupWindow time.Duration
 }
 
 func (c *Config) fill() {
@@ -75,13 +79,16 @@ type Emulator struct {
 	bucket string
 	mux    *http.ServeMux
 
-	mu      sync.Mutex
-	seq     int64
-	slots   map[string]*slot   // by object key
-	objects map[string]*object // by download URL
-	txids   map[int64]bool
-	docs    []Document
-	stats   Stats
+	faults *injector
+
+	mu        sync.Mutex
+	seq       int64
+	slots     map[string]*slot   // by object key
+	objects   map[string]*object // by download URL
+	txids     map[int64]time.Time
+	docs      []Document
+	stats     Stats
+	lastPrune time.Time
 }
 
 // Stats counts what the emulator saw.
@@ -94,6 +101,8 @@ type Stats struct {
 	BusinessErrors  int `json:"business_errors"`
 	APIRequests     int `json:"api_requests"` // slot + send requests, whatever their outcome
 	StorageRequests int `json:"storage_requests"`
+
+	FaultsInjected map[string]int `json:"faults_injected,omitempty"` // by kind
 }
 
 // New returns an emulator for cfg (empty fields take the defaults).
@@ -106,14 +115,15 @@ func New(cfg Config) *Emulator {
 		bucket:  "lanying-emulator",
 		slots:   map[string]*slot{},
 		objects: map[string]*object{},
-		txids:   map[int64]bool{},
+		txids:   map[int64]time.Time{},
+		faults:  newInjector(cfg.Faults),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /file/upload/chat", e.handleSlot)
-	mux.HandleFunc("POST /message/send", e.handleSend)
-	mux.HandleFunc("PUT /message/send", e.handleSend)
-	mux.HandleFunc("POST /_oss/{bucket}", e.handlePostObject)
-	mux.HandleFunc("PUT /_oss/{bucket}/{key...}", e.handlePutObject)
+	mux.HandleFunc("GET /file/upload/chat", e.faulty(e.handleSlot))
+	mux.HandleFunc("POST /message/send", e.faulty(e.handleSend))
+	mux.HandleFunc("PUT /message/send", e.faulty(e.handleSend))
+	mux.HandleFunc("POST /_oss/{bucket}", e.faulty(e.handlePostObject))
+	mux.HandleFunc("PUT /_oss/{bucket}/{key...}", e.faulty(e.handlePutObject))
 	mux.HandleFunc("GET /_emulator/documents", e.handleDocuments)
 	mux.HandleFunc("GET /_emulator/stats", e.handleStats)
 	mux.HandleFunc("GET /{$}", e.handleIndex)
@@ -149,8 +159,10 @@ func (e *Emulator) count(field *int) {
 // Stats returns the counters.
 func (e *Emulator) Stats() Stats {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stats
+	st := e.stats
+	e.mu.Unlock()
+	st.FaultsInjected = e.faults.counts()
+	return st
 }
 
 func (e *Emulator) handleDocuments(w http.ResponseWriter, r *http.Request) {

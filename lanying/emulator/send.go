@@ -68,13 +68,15 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if req.TransactionID != 0 && e.txids[req.TransactionID] {
+	now := e.cfg.Now()
+	if seen, ok := e.txids[req.TransactionID]; ok && req.TransactionID != 0 &&
+		(e.cfg.DedupWindow <= 0 || now.Sub(seen) < e.cfg.DedupWindow) {
 		e.stats.Duplicates++
 		writeJSON(w, http.StatusOK, apiReply{Code: codeOK, Message: "ok", Data: true})
 		return
 	}
 	if req.TransactionID != 0 {
-		e.txids[req.TransactionID] = true
+		e.txids[req.TransactionID] = now
 	}
 	e.stats.Messages++
 	for _, d := range docs {

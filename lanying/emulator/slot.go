@@ -81,8 +81,32 @@ func (e *Emulator) newSlot(r *http.Request, user, chatbot int64) *slot {
 	}
 	e.mu.Lock()
 	e.slots[s.key] = s
+	e.prune()
 	e.mu.Unlock()
 	return s
+}
+
+// prune drops expired slots (they can only be refused anyway) and
+// transaction ids past the de-duplication window, so that a long-running
+// emulator stays small. Called with e.mu held.
+func (e *Emulator) prune() {
+	now := e.cfg.Now()
+	if now.Sub(e.lastPrune) < e.cfg.SlotTTL || len(e.slots) < 1024 {
+		return
+	}
+	e.lastPrune = now
+	for k, s := range e.slots {
+		if now.After(s.expires) {
+			delete(e.slots, k)
+		}
+	}
+	if e.cfg.DedupWindow > 0 {
+		for id, t := range e.txids {
+			if now.Sub(t) >= e.cfg.DedupWindow {
+				delete(e.txids, id)
+			}
+		}
+	}
 }
 
 // postForm renders the fields of a V1-signed PostObject form, in the order

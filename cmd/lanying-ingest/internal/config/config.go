@@ -21,6 +21,23 @@ type Config struct {
 	Concurrency     int      `yaml:"concurrency"`
 	Retries         int      `yaml:"retries"`
 	MaxMetadataSize ByteSize `yaml:"max_metadata_size"`
+	// APIRate and APIBurst pace API calls (requests per second, shared by
+	// all workers); the rate halves on HTTP 429 and recovers gradually.
+	APIRate  float64 `yaml:"api_rate"`
+	APIBurst int     `yaml:"api_burst"`
+	// UploadBandwidth caps the bytes per second of all uploads together.
+	UploadBandwidth ByteSize `yaml:"upload_bandwidth"`
+	// APITimeout bounds one API call (the slot or the message).
+	APITimeout Duration `yaml:"api_timeout"`
+	// OutageTimeout is how long sync waits for an API that keeps failing
+	// before it stops (exit 1, resumable); watch waits for ever.
+	OutageTimeout Duration `yaml:"outage_timeout"`
+	// CAFile adds the certificates of a PEM file to the system's roots
+	// (a company proxy). TLS verification cannot be turned off.
+	CAFile string `yaml:"ca_file"`
+	// AllowDuplicates sends content the chatbot already has under another
+	// key; by default such a document is skipped as duplicate_content.
+	AllowDuplicates bool     `yaml:"allow_duplicates"`
 	Sources         []Source `yaml:"sources"`
 
 	file string     // where it was read from ("" when there is no file)
@@ -139,6 +156,8 @@ func (c *Config) validate() error {
 		return c.errAt("must be at least 1", "", "concurrency")
 	case c.Retries < 0:
 		return c.errAt("must be 0 or more", "", "retries")
+	case c.APIRate < 0 || c.APIBurst < 0:
+		return c.errAt("must be 0 (the default) or more", "", "api_rate")
 	case c.Lanying.APIEndpoint != "" && !strings.HasPrefix(c.Lanying.APIEndpoint, "https://") && !strings.HasPrefix(c.Lanying.APIEndpoint, "http://"):
 		return c.errAt("must be an http(s) URL such as https://s-1-3-s-api.maximtop.cn", "", "lanying", "api_endpoint")
 	}

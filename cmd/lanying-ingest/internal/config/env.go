@@ -60,3 +60,10 @@ func DefaultStatePath() string {
 	}
 	return "lanying-ingest-state.db"
 }
+
+// ReadableByOthers reports whether a file may be read by users other
+// than its owner (group or world bits).
+func ReadableByOthers(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && runtime.GOOS != "windows" && info.Mode().Perm()&0o044 != 0
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -77,10 +78,24 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Duration is a time span written as Go does: 30s, 5m, 1h30m.
+type Duration time.Duration
+
+// UnmarshalYAML parses the span.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration (examples: 30s, 5m, 1h)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
 // knownKeys are every key of the file, for "did you mean" hints.
 var knownKeys = []string{
 	"lanying", "api_endpoint", "app_id", "access_token", "admin_user_id", "chatbot_id",
-	"state", "concurrency", "retries", "max_metadata_size", "sources",
+	"state", "concurrency", "retries", "max_metadata_size", "sources", "api_rate", "api_burst",
+	"upload_bandwidth", "api_timeout", "outage_timeout", "ca_file", "allow_duplicates",
 	"name", "type", "path", "include", "exclude", "as_text", "follow_symlinks", "max_file_size", "metadata",
 }
 
