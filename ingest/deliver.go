@@ -158,10 +158,10 @@ func uploadReason(err error) Reason {
 	switch {
 	case errors.As(err, &se):
 		return ReasonSourceError
-	case errors.Is(err, ErrRetriesExhausted):
-		return ReasonRetriesSpent
 	case errors.As(err, &slot):
 		return ReasonSlotFailed
+	case errors.Is(err, ErrRetriesExhausted):
+		return ReasonRetriesSpent
 	}
 	return ReasonUploadFailed
 }

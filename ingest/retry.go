@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -73,7 +74,9 @@ type exhaustedError struct {
 	err      error
 }
 
-func (e *exhaustedError) Error() string { return e.err.Error() }
+func (e *exhaustedError) Error() string {
+	return fmt.Sprintf("%v (gave up after %d attempts)", e.err, e.attempts)
+}
 func (e *exhaustedError) Unwrap() []error {
 	return []error{ErrRetriesExhausted, e.err}
 }

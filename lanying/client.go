@@ -23,6 +23,9 @@ import (
 	"unicode/utf8"
 )
 
+// minRedact is the shortest token that redact removes from text.
+const minRedact = 6
+
 // maxResponse bounds how much of a reply is read: API replies are small.
 const maxResponse = 1 << 20
 
@@ -193,9 +196,11 @@ func snippet(b []byte) string {
 }
 
 // redact removes the token from text that came from elsewhere (a reply
-// that echoes the request, an error from the transport).
+// that echoes the request, an error from the transport). Tokens shorter
+// than minRedact are not searched for: they would garble every message
+// and no real token is that short.
 func (c *Client) redact(s string) string {
-	if c.token == "" {
+	if len(c.token) < minRedact {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, "[redacted]")
