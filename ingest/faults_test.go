@@ -258,4 +258,3 @@ func TestRateLimiterBacksOffOn429AndRecovers(t *testing.T) {
 		t.Fatalf("rate %v did not recover", r)
 	}
 }
-

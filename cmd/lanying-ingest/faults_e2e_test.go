@@ -157,7 +157,7 @@ func TestSecretsAbsentFromEveryOutput(t *testing.T) {
 	root := manyFiles(t, 30)
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(cfg, []byte("lanying:\n  access_token: "+secret+"\n"), 0o644) // readable by others, on purpose
-	env = append(env[:2:2], env[3:]...)                                              // the token comes from the file
+	env = append(env[:2:2], env[3:]...)                                        // the token comes from the file
 	for _, args := range [][]string{
 		{"sync", "-v", "--config", cfg, "--state", filepath.Join(t.TempDir(), "a.db"), root},
 		{"sync", "-v", "--json", "--config", cfg, "--state", filepath.Join(t.TempDir(), "b.db"), root},

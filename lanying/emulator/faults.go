@@ -25,13 +25,13 @@ type Faults struct {
 type faultKind int
 
 const (
-	faultHTTP500    faultKind = iota // HTTP 500 (XML for storage)
-	faultHTTP503                     // HTTP 503
-	fault429                         // HTTP 429 with Retry-After: 1
-	faultCode20000                   // HTTP 200 {"code": 20000} (API only)
-	faultCode10009                   // HTTP 200 {"code": 10009} (API only)
-	faultReset                       // the connection is reset before the request is handled
-	faultLostAck                     // the request is handled, then the connection drops before the reply
+	faultHTTP500   faultKind = iota // HTTP 500 (XML for storage)
+	faultHTTP503                    // HTTP 503
+	fault429                        // HTTP 429 with Retry-After: 1
+	faultCode20000                  // HTTP 200 {"code": 20000} (API only)
+	faultCode10009                  // HTTP 200 {"code": 10009} (API only)
+	faultReset                      // the connection is reset before the request is handled
+	faultLostAck                    // the request is handled, then the connection drops before the reply
 	faultKinds
 )
 
