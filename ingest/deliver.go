@@ -59,9 +59,9 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 	}
 	sum := hc.sum()
 	if err := s.recheck(ctx, d, known, sum); err != nil {
-		return s.fail(ctx, srcID, d, rec, r, ReasonChanged, err)
+		return s.fail(ctx, srcID, d, rec, r, ReasonChangedMidway, err)
 	}
-	if known == "" {
+	if known == "" && !s.opts.Force {
 		// Too large to hash first: check for a rename or duplicate now,
 		// before the message (the upload is spent, the document is not
 		// posted twice).
@@ -75,7 +75,7 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 		return s.fail(ctx, srcID, d, rec, r, ReasonMetadata, err)
 	}
 	msg := lanying.FileMessage{From: s.target.AdminUserID, To: s.target.ChatbotID, Name: d.Name, URL: downloadURL,
-		Size: d.Size, Metadata: raw, TransactionID: lanying.TransactionID(s.target.ID, srcID, d.Key, sum)}
+		Size: d.Size, Metadata: raw, TransactionID: s.txid(srcID, d.Key, sum)}
 	return s.send(ctx, srcID, d, rec, r, sum, msg.TransactionID, func(ctx context.Context) error { return s.api.SendFile(ctx, msg) })
 }
 
@@ -91,8 +91,18 @@ func (s *Syncer) deliverLink(ctx context.Context, srcID string, d Document, rec 
 	sum := sha256.Sum256([]byte(d.Link + "\x00" + d.Version))
 	h := hex.EncodeToString(sum[:])
 	msg := lanying.LinkMessage{From: s.target.AdminUserID, To: s.target.ChatbotID, URL: d.Link, Metadata: raw,
-		TransactionID: lanying.TransactionID(s.target.ID, srcID, d.Key, h)}
+		TransactionID: s.txid(srcID, d.Key, h)}
 	return s.send(ctx, srcID, d, rec, r, h, msg.TransactionID, func(ctx context.Context) error { return s.api.SendLink(ctx, msg) })
+}
+
+// txid is the delivery's transaction id: the same for the same content of
+// the same document to the same chatbot, so that repeats are absorbed; a
+// forced run adds its nonce, so that its sends are new messages.
+func (s *Syncer) txid(srcID, key, sum string) int64 {
+	if s.opts.Force {
+		return lanying.TransactionID(s.target.ID, srcID, key, sum, "force", s.opts.ForceNonce)
+	}
+	return lanying.TransactionID(s.target.ID, srcID, key, sum)
 }
 
 // send records the delivery as in flight, sends the message (retrying with

@@ -97,7 +97,7 @@ const (
 	ReasonMetadata       Reason = "bad_metadata"          // sidecar or metadata invalid or too large
 	ReasonUploadFailed   Reason = "upload_failed"         // storage refused the bytes
 	ReasonSendFailed     Reason = "send_failed"           // /message/send refused the message
-	ReasonChanged        Reason = "changed_during_upload" // re-sent on the next run
+	ReasonChangedMidway  Reason = "changed_during_upload" // re-sent on the next run
 	ReasonRetriesSpent   Reason = "retries_exhausted"     // transient failures did not clear
 	ReasonSlotFailed     Reason = "slot_failed"           // no upload slot
 	ReasonInterrupted    Reason = "interrupted"           // the run stopped before it finished

@@ -80,7 +80,7 @@ func TestFileChangedDuringUploadIsNotRecordedAndResentLater(t *testing.T) {
 	l := h.list(dir.Options{})
 	h.write("moving.md", "version two, longer")
 	sum := h.runSource(l)
-	if sum.Counts.Failed != 1 || sum.Failed[0].Reason != ingest.ReasonChanged || len(h.emu.Documents()) != 0 {
+	if sum.Counts.Failed != 1 || sum.Failed[0].Reason != ingest.ReasonChangedMidway || len(h.emu.Documents()) != 0 {
 		t.Fatalf("%+v %+v, chatbot has %d", sum.Counts, sum.Failed, len(h.emu.Documents()))
 	}
 	if c := h.mustRun(dir.Options{}); c.Sent != 1 {

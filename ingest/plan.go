@@ -38,12 +38,20 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		r.Outcome, r.Reason, r.Err = Failed, ReasonSourceError, fmt.Errorf("state lookup %s: %w", d.Key, err)
 		return r
 	}
+	if s.opts.Force {
+		r.Reason = ReasonForced
+		return s.deliver(ctx, srcID, d, rec, "", r)
+	}
 	if found && rec.State == StateSent && rec.Version == d.Version {
 		r.Outcome, r.Reason = Unchanged, ReasonUnchanged
 		return r
 	}
+	r.Reason = ReasonNew
+	if found && rec.SHA256 != "" {
+		r.Reason = ReasonChanged
+	}
 	var known string // the content hash, when it is computed before uploading
-	if d.Content != nil && ((found && rec.SHA256 != "") || d.Size <= prehashLimit) {
+	if d.Content != nil && (r.Reason == ReasonChanged || d.Size <= prehashLimit) {
 		if known, err = hashContent(ctx, d.Content); err != nil {
 			return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
 		}

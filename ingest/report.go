@@ -44,6 +44,9 @@ type Summary struct {
 	Bytes   int64
 	Failed  []Result
 	Skipped []Result
+	Sent    []Result // only with KeepSent (a dry run's plan)
+	// KeepSent keeps the results of sent documents too.
+	KeepSent bool
 	// Limit, when above 0, keeps only the latest Limit failed and skipped
 	// results (a daemon must not grow with its events).
 	Limit int
@@ -57,6 +60,9 @@ func (s *Summary) Add(r Result) {
 	case Sent:
 		s.Counts.Sent++
 		s.Bytes += r.Bytes
+		if s.KeepSent {
+			s.Sent = s.keep(s.Sent, r)
+		}
 	case Unchanged:
 		s.Counts.Unchanged++
 	case Skipped:
@@ -77,6 +83,25 @@ func (s *Summary) keep(list []Result, r Result) []Result {
 		list = list[:n]
 	}
 	return list
+}
+
+// Merge adds another summary's counts and results to s.
+func (s *Summary) Merge(o *Summary) {
+	o.mu.Lock()
+	counts, bytes := o.Counts, o.Bytes
+	failed, skipped, sent := append([]Result(nil), o.Failed...), append([]Result(nil), o.Skipped...), append([]Result(nil), o.Sent...)
+	o.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Counts.Sent += counts.Sent
+	s.Counts.Unchanged += counts.Unchanged
+	s.Counts.Skipped += counts.Skipped
+	s.Counts.Failed += counts.Failed
+	s.Counts.Deleted += counts.Deleted
+	s.Bytes += bytes
+	s.Failed = append(s.Failed, failed...)
+	s.Skipped = append(s.Skipped, skipped...)
+	s.Sent = append(s.Sent, sent...)
 }
 
 // Snapshot returns a copy of the counts and bytes so far.

@@ -33,6 +33,11 @@ type Options struct {
 	// share it); nil gets one at DefaultAPIRate.
 	Limiter *RateLimiter
 	Outage  OutagePolicy // when the API counts as down, how long to wait
+	// Force sends every document again, changed or not, as new messages
+	// (ForceNonce, e.g. the run's start time, keeps the run's own retries
+	// de-duplicated).
+	Force      bool
+	ForceNonce string
 }
 
 // DefaultConcurrency is the number of delivery workers when none is set.

@@ -20,13 +20,28 @@ import (
 	"github.com/lanyingim/lanying-ingest/uploader"
 )
 
-// app is the chatbot a run delivers to, and the clients to reach it.
+// app is the Lanying app a run delivers to, and the clients to reach it.
 type app struct {
 	api      *lanying.Client
 	up       *uploader.Uploader
-	target   ingest.Target
 	endpoint string
+	scope    string           // endpoint and app id: a target's ID without the chatbot
+	admin    int64            // the default knowledge-base admin
+	chatbot  int64            // the default chatbot
 	emu      *emulator.Server // the built-in emulator, when no endpoint is configured
+}
+
+// targetFor is the chatbot a source goes to: its own, or the app's.
+func (a *app) targetFor(s config.Source) ingest.Target {
+	t := ingest.Target{AdminUserID: a.admin, ChatbotID: a.chatbot}
+	if s.ChatbotID != 0 {
+		t.ChatbotID = s.ChatbotID
+	}
+	if s.AdminUserID != 0 {
+		t.AdminUserID = s.AdminUserID
+	}
+	t.ID = a.scope + "|" + strconv.FormatInt(t.ChatbotID, 10)
+	return t
 }
 
 func (a *app) close() {
@@ -37,7 +52,7 @@ func (a *app) close() {
 
 // connect builds the clients for the configured app, or starts the
 // built-in emulator when no endpoint is configured.
-func connect(ctx context.Context, cfg *config.Config, g *globals) (*app, error) {
+func connect(ctx context.Context, cfg *config.Config, g *globals, folders []folder) (*app, error) {
 	l := cfg.Lanying
 	transport, err := newTransport(max(cfg.Concurrency, ingest.DefaultConcurrency), cfg.CAFile)
 	if err != nil {
@@ -46,7 +61,7 @@ func connect(ctx context.Context, cfg *config.Config, g *globals) (*app, error) 
 	a := &app{up: uploader.New(&http.Client{Transport: transport}, uploader.WithBandwidth(int64(cfg.UploadBandwidth)))}
 	if l.APIEndpoint == "" {
 		srv, err := emulator.Start("127.0.0.1:0", emulator.Config{AppID: l.AppID, AccessToken: l.AccessToken.Reveal(),
-			AdminUserID: l.AdminUserID, ChatbotID: l.ChatbotID})
+			AdminUserID: l.AdminUserID, ChatbotID: l.ChatbotID, Chatbots: sourceChatbots(folders, l)})
 		if err != nil {
 			return nil, err
 		}
@@ -54,24 +69,40 @@ func connect(ctx context.Context, cfg *config.Config, g *globals) (*app, error) 
 		fmt.Fprintf(g.stderr, "lanying-ingest: no api_endpoint configured: using the built-in emulator at %s; nothing leaves this machine\n", srv.URL)
 		a.emu, a.endpoint = srv, srv.URL
 		l.AppID, l.AccessToken, l.AdminUserID, l.ChatbotID = ec.AppID, config.Secret(ec.AccessToken), ec.AdminUserID, ec.ChatbotID
-		a.target.ID = "emulator|" + l.AppID + "|" + strconv.FormatInt(l.ChatbotID, 10)
+		a.scope = "emulator|" + l.AppID
 	} else {
 		if err := requireApp(l); err != nil {
 			return nil, err
 		}
 		a.endpoint = strings.TrimRight(l.APIEndpoint, "/")
-		a.target.ID = a.endpoint + "|" + l.AppID + "|" + strconv.FormatInt(l.ChatbotID, 10)
+		a.scope = a.endpoint + "|" + l.AppID
 	}
 	api, err := lanying.NewClient(a.endpoint, l.AppID, l.AccessToken.Reveal(),
-		lanying.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiTimeout(cfg)}),
+		lanying.WithHTTPClient(newAPIHTTPClient(transport, cfg)),
 		lanying.WithUserAgent("lanying-ingest/"+version))
 	if err != nil {
 		a.close()
 		return nil, usageErr(err, "")
 	}
 	a.api = api
-	a.target.AdminUserID, a.target.ChatbotID = l.AdminUserID, l.ChatbotID
+	a.admin, a.chatbot = l.AdminUserID, l.ChatbotID
 	return a, nil
+}
+
+// sourceChatbots are the chatbots sources name of their own, for the
+// built-in emulator to know them (chatbot → admin).
+func sourceChatbots(folders []folder, l config.Lanying) map[int64]int64 {
+	m := map[int64]int64{}
+	admin := l.AdminUserID
+	if admin == 0 {
+		admin = emulator.DefaultAdminUserID
+	}
+	for _, f := range folders {
+		if f.spec.ChatbotID != 0 {
+			m[f.spec.ChatbotID] = firstID(f.spec.AdminUserID, admin)
+		}
+	}
+	return m
 }
 
 // requireApp checks that a real app is fully configured.
@@ -99,11 +130,13 @@ func requireApp(l config.Lanying) error {
 // DefaultAPITimeout bounds one API call when api_timeout is not set.
 const DefaultAPITimeout = time.Minute
 
-func apiTimeout(cfg *config.Config) time.Duration {
+// newAPIHTTPClient bounds every API call by api_timeout.
+func newAPIHTTPClient(t *http.Transport, cfg *config.Config) *http.Client {
+	timeout := DefaultAPITimeout
 	if cfg.APITimeout > 0 {
-		return time.Duration(cfg.APITimeout)
+		timeout = time.Duration(cfg.APITimeout)
 	}
-	return DefaultAPITimeout
+	return &http.Client{Transport: t, Timeout: timeout}
 }
 
 // newTransport is one connection pool for the API and the storage, sized

@@ -68,15 +68,25 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 	defer sess.close()
 	m := newMetrics()
 	ui := newProgress(g, false)
-	folders := make([]watch.Folder, len(sess.folders))
-	for i, f := range sess.folders {
-		folders[i] = f
-	}
 	a := sess.app
-	d := watch.New(folders, a.api, a.up, sess.store, a.target, sess.syncerOptions(nil, -1), watch.Options{
-		Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},
+	// One daemon (one pool of workers) per chatbot; all share the API rate.
+	var daemons []*watch.Daemon
+	for _, group := range byTarget(sess.folders) {
+		folders := make([]watch.Folder, len(group))
+		for i, f := range group {
+			folders[i] = f.src
+		}
+		daemons = append(daemons, watch.New(folders, a.api, a.up, sess.store, group[0].target, sess.syncerOptions(nil, -1), watch.Options{
+			Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},
+		}))
+	}
+	m.depth(func() int {
+		n := 0
+		for _, d := range daemons {
+			n += d.Depth()
+		}
+		return n
 	})
-	m.depth(d.Depth)
 	if o.listen != "" {
 		stopHTTP, err := serveMetrics(o.listen, m, g)
 		if err != nil {
@@ -84,18 +94,34 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 		}
 		defer stopHTTP()
 	}
-	g.logger.Info("watching", "folders", len(folders), "state", sess.statePath, "settle", o.settle, "rescan", o.rescan)
-	// ctx ends at the first signal: stop taking work. Deliveries in
-	// flight get the grace period, then their context ends too.
+	g.logger.Info("watching", "folders", len(sess.folders), "chatbots", len(daemons), "state", sess.statePath, "settle", o.settle, "rescan", o.rescan)
+	// stop ends at the first signal (or a fatal error): stop taking work.
+	// Deliveries in flight get the grace period, then their context ends.
+	stop, stopAll := context.WithCancel(ctx)
+	defer stopAll()
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	go func() {
-		<-ctx.Done()
+		<-stop.Done()
 		g.logger.Info("stopping: no new work; letting deliveries in flight finish", "grace", o.grace)
 		time.AfterFunc(o.grace, cancelWork)
 	}()
 	sum := &ingest.Summary{Limit: 1000}
-	err = d.Run(work, ctx.Done(), sum)
+	errs := make(chan error, len(daemons))
+	for _, d := range daemons {
+		go func() {
+			err := d.Run(work, stop.Done(), sum)
+			if err != nil {
+				stopAll() // a fatal error stops every daemon
+			}
+			errs <- err
+		}()
+	}
+	for range daemons {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil // the grace period ran out; what did not finish is resent later
 	}
@@ -103,6 +129,22 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 	g.logger.Info("stopped", "sent", c.Sent, "unchanged", c.Unchanged, "skipped", c.Skipped, "failed", c.Failed,
 		"deleted", c.Deleted, "bytes", bytes)
 	return err
+}
+
+// byTarget groups folders by the chatbot they go to, in their order.
+func byTarget(folders []folder) [][]folder {
+	var groups [][]folder
+	index := map[string]int{}
+	for _, f := range folders {
+		i, ok := index[f.target.ID]
+		if !ok {
+			i = len(groups)
+			index[f.target.ID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], f)
+	}
+	return groups
 }
 
 // observers passes every event to each of its members.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -26,6 +27,8 @@ type globals struct {
 	stderrIsTTY    bool
 	verbose        bool
 	quiet          bool
+	logFormat      string
+	progressEvery  time.Duration // progress lines when stderr is not a terminal
 	logger         *slog.Logger
 }
 
@@ -73,16 +76,23 @@ With no api_endpoint configured it runs against a built-in emulator, so
 nothing leaves the machine until you point it at your app.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.logFormat != "text" && g.logFormat != "json" {
+				return usageErr(fmt.Errorf("--log-format %q: want text or json", g.logFormat), "")
+			}
 			g.logger = newLogger(g)
+			return nil
 		},
 	}
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every document, including unchanged and skipped ones")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log lines as text or json (one object per line)")
+	root.PersistentFlags().DurationVar(&g.progressEvery, "progress-every", 30*time.Second, "when stderr is not a terminal, log a progress line this often")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err, "see "+cmd.CommandPath()+" --help") })
-	root.AddCommand(newSyncCommand(g), newWatchCommand(g), newEmulatorCommand(g), newVersionCommand(g))
+	root.AddCommand(newSyncCommand(g), newWatchCommand(g), newStatusCommand(g), newForgetCommand(g),
+		newConfigCommand(g), newEmulatorCommand(g), newVersionCommand(g))
 	return root
 }
 
@@ -94,7 +104,11 @@ func newLogger(g *globals) *slog.Logger {
 	case g.quiet:
 		level = slog.LevelWarn
 	}
-	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
 
 func newVersionCommand(g *globals) *cobra.Command {

@@ -65,10 +65,18 @@ func (o *runOptions) register(cmd *cobra.Command) {
 // and the state database. close releases them.
 type session struct {
 	cfg       *config.Config
-	folders   []*dir.Source
+	folders   []folder
 	app       *app
 	store     *state.DB
 	statePath string
+	limiter   *ingest.RateLimiter // one API rate for every source and chatbot
+}
+
+// folder is one folder source and the chatbot it goes to.
+type folder struct {
+	src    *dir.Source
+	spec   config.Source
+	target ingest.Target
 }
 
 func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*session, error) {
@@ -89,12 +97,16 @@ func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*ses
 	case err != nil:
 		return nil, usageErr(err, "choose another file with --state")
 	}
-	a, err := connect(ctx, cfg, g)
+	a, err := connect(ctx, cfg, g, folders)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &session{cfg: cfg, folders: folders, app: a, store: store, statePath: statePath}, nil
+	for i := range folders {
+		folders[i].target = a.targetFor(folders[i].spec)
+	}
+	return &session{cfg: cfg, folders: folders, app: a, store: store, statePath: statePath,
+		limiter: ingest.NewRateLimiter(cfg.APIRate, cfg.APIBurst)}, nil
 }
 
 func (s *session) close() {
@@ -114,7 +126,7 @@ func (s *session) syncerOptions(obs ingest.Observer, giveUp time.Duration) inges
 		MaxMetadataBytes: int(s.cfg.MaxMetadataSize),
 		Observer:         obs,
 		AllowDuplicates:  s.cfg.AllowDuplicates,
-		Limiter:          ingest.NewRateLimiter(s.cfg.APIRate, s.cfg.APIBurst),
+		Limiter:          s.limiter,
 		Outage:           ingest.OutagePolicy{GiveUp: giveUp},
 	}
 }
@@ -179,7 +191,7 @@ func (o *runOptions) loadConfig(g *globals) (*config.Config, error) {
 
 // sources builds the folder sources: the PATHs with the flags' rules, or
 // else the configuration's sources.
-func (o *runOptions) sources(cfg *config.Config, paths []string) ([]*dir.Source, error) {
+func (o *runOptions) sources(cfg *config.Config, paths []string) ([]folder, error) {
 	static, err := parseMetadataFlags(o.metadata)
 	if err != nil {
 		return nil, err
@@ -197,7 +209,7 @@ func (o *runOptions) sources(cfg *config.Config, paths []string) ([]*dir.Source,
 	if len(specs) == 0 {
 		return nil, usageErr(errors.New("nothing to sync: give a PATH or a configuration file with sources"), "lanying-ingest sync ./docs")
 	}
-	var out []*dir.Source
+	var out []folder
 	for _, s := range specs {
 		opts, err := o.dirOptions(s, static)
 		if err != nil {
@@ -207,7 +219,7 @@ func (o *runOptions) sources(cfg *config.Config, paths []string) ([]*dir.Source,
 		if err != nil {
 			return nil, usageErr(err, "globs use * ? [..] and ** (any directories)")
 		}
-		out = append(out, src)
+		out = append(out, folder{src: src, spec: s})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -19,6 +20,7 @@ type progress struct {
 	found  int64
 	counts ingest.Counts
 	bytes  int64
+	stop   chan struct{} // ends the periodic progress lines
 }
 
 var _ ingest.Observer = (*progress)(nil)
@@ -35,8 +37,29 @@ func newProgress(g *globals, allowBar bool) *progress {
 			progressbar.OptionThrottle(100_000_000),
 			progressbar.OptionClearOnFinish(),
 		)
+	} else if allowBar && g.progressEvery > 0 {
+		// Long runs under cron or systemd: a line now and then.
+		p.stop = make(chan struct{})
+		go p.lines(g.progressEvery)
 	}
 	return p
+}
+
+func (p *progress) lines(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			c, found, bytes := p.counts, p.found, p.bytes
+			p.mu.Unlock()
+			p.g.logger.Info("progress", "found", found, "sent", c.Sent, "unchanged", c.Unchanged,
+				"skipped", c.Skipped, "failed", c.Failed, "bytes", bytes)
+		}
+	}
 }
 
 // Found counts a document the source yielded.
@@ -96,6 +119,9 @@ func (p *progress) log(r ingest.Result) {
 func (p *progress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
+	}
+	if p.stop != nil {
+		close(p.stop)
 	}
 }
 

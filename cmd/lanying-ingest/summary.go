@@ -12,6 +12,7 @@ import (
 
 // report is the end-of-run summary, for people (text) and machines (JSON).
 type report struct {
+	DryRun   bool
 	Emulator bool
 	Endpoint string
 	State    string
@@ -34,6 +35,7 @@ type jsonItem struct {
 }
 
 type jsonReport struct {
+	DryRun   bool          `json:"dry_run,omitempty"`
 	Emulator bool          `json:"emulator"`
 	Endpoint string        `json:"endpoint"`
 	State    string        `json:"state"`
@@ -43,6 +45,7 @@ type jsonReport struct {
 	Bytes    int64         `json:"bytes_sent"`
 	Failed   []jsonItem    `json:"failed"`
 	Skipped  []jsonItem    `json:"skipped"`
+	Send     []jsonItem    `json:"would_send,omitempty"` // a dry run's plan
 	Error    string        `json:"error,omitempty"`
 }
 
@@ -69,6 +72,7 @@ func (r *report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(jsonReport{
+		DryRun: r.DryRun, Send: items(r.Summary.Sent),
 		Emulator: r.Emulator, Endpoint: r.Endpoint, State: r.State, Started: r.Started.UTC(),
 		Elapsed: r.Elapsed.Seconds(), Counts: counts, Bytes: bytes,
 		Failed: items(r.Summary.Failed), Skipped: items(r.Summary.Skipped), Error: r.Error,
@@ -84,10 +88,22 @@ func (r *report) writeText(w io.Writer) {
 	if r.Emulator {
 		where = "the built-in emulator (nothing left this machine)"
 	}
-	fmt.Fprintf(w, "\nsync to %s finished in %s\n", where, r.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  sent       %6d  (%s)\n  unchanged  %6d\n  skipped    %6d\n  failed     %6d\n",
-		c.Sent, humanBytes(bytes), c.Unchanged, c.Skipped, c.Failed)
-	if r.Emulator {
+	sent := "sent      "
+	if r.DryRun {
+		fmt.Fprintf(w, "\ndry run against %s: nothing was sent or recorded (%s)\n", where, r.Elapsed.Round(time.Millisecond))
+		sent = "would send"
+	} else {
+		fmt.Fprintf(w, "\nsync to %s finished in %s\n", where, r.Elapsed.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "  %s %6d  (%s)\n  unchanged  %6d\n  skipped    %6d\n  failed     %6d\n",
+		sent, c.Sent, humanBytes(bytes), c.Unchanged, c.Skipped, c.Failed)
+	if r.DryRun && len(r.Summary.Sent) > 0 {
+		fmt.Fprintln(w, "would send:")
+		for _, it := range items(r.Summary.Sent) {
+			fmt.Fprintf(w, "  %-40s %s\n", it.Key, it.Reason)
+		}
+	}
+	if r.Emulator && !r.DryRun {
 		fmt.Fprintf(w, "  the emulator's chatbot received %d documents; point api_endpoint at your app to send them for real\n", r.EmulatorDocs)
 	}
 	if len(r.Summary.Skipped) > 0 {

@@ -20,7 +20,7 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -40,11 +40,28 @@ CREATE TABLE IF NOT EXISTS documents (
 	PRIMARY KEY (target, source, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (target, sha256);
+CREATE TABLE IF NOT EXISTS runs (
+	id         INTEGER PRIMARY KEY,
+	target     TEXT    NOT NULL,
+	source     TEXT    NOT NULL,
+	command    TEXT    NOT NULL DEFAULT '',
+	started_at INTEGER NOT NULL,
+	ended_at   INTEGER NOT NULL DEFAULT 0,
+	outcome    TEXT    NOT NULL DEFAULT 'running',
+	sent       INTEGER NOT NULL DEFAULT 0,
+	unchanged  INTEGER NOT NULL DEFAULT 0,
+	skipped    INTEGER NOT NULL DEFAULT 0,
+	failed     INTEGER NOT NULL DEFAULT 0,
+	deleted    INTEGER NOT NULL DEFAULT 0,
+	error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS runs_by_source ON runs (target, source, started_at);
 `
 
 // DB is a state database. It implements ingest.Store.
 type DB struct {
-	unlock func() error
+	readOnly bool
+	unlock   func() error
 	db     *sql.DB
 	get    *sql.Stmt
 	put    *sql.Stmt
@@ -99,9 +116,22 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens the state database for reading, without the lock:
+// status works while a sync or a daemon runs (SQLite's WAL lets readers
+// and one writer go together).
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	return openDSN(ctx, path, "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)", true)
+}
+
 func open(ctx context.Context, path string) (*DB, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	return openDSN(ctx, path, "file:"+(&url.URL{Path: path}).EscapedPath()+
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)", false)
+}
+
+func openDSN(ctx context.Context, path, dsn string, readOnly bool) (*DB, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("state database %s: %w", path, err)
@@ -109,7 +139,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 	// One connection: SQLite has one writer anyway, and a single connection
 	// never meets SQLITE_BUSY from itself.
 	db.SetMaxOpenConns(1)
-	s := &DB{db: db, path: path}
+	s := &DB{db: db, path: path, readOnly: readOnly}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state database %s: %w", path, err)
@@ -125,11 +155,16 @@ func (s *DB) init(ctx context.Context) error {
 	if v > schemaVersion {
 		return fmt.Errorf("written by a newer lanying-ingest (schema %d, this one knows %d)", v, schemaVersion)
 	}
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return err
-	}
-	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
-		return err
+	if v < schemaVersion {
+		if s.readOnly {
+			return fmt.Errorf("schema %d is older than this lanying-ingest's %d: run sync once to upgrade it", v, schemaVersion)
+		}
+		if _, err := s.db.ExecContext(ctx, schema); err != nil {
+			return err
+		}
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+			return err
+		}
 	}
 	var err error
 	if s.get, err = s.db.PrepareContext(ctx, `SELECT `+columns+` FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
@@ -247,6 +282,8 @@ func (s *DB) Put(ctx context.Context, r ingest.Record) error {
 		string(r.Reason), r.Attempts, r.LastError, r.TxID, millis(r.UpdatedAt), millis(r.SentAt))
 	return err
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func millis(t time.Time) int64 {
 	if t.IsZero() {

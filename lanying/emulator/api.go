@@ -52,6 +52,11 @@ func (e *Emulator) userExists(id int64) bool {
 	if id == e.cfg.AdminUserID || id == e.cfg.ChatbotID {
 		return true
 	}
+	for bot, admin := range e.cfg.Chatbots {
+		if id == bot || id == admin {
+			return true
+		}
+	}
 	for _, u := range e.cfg.OtherUsers {
 		if u == id {
 			return true
@@ -69,6 +74,9 @@ func (e *Emulator) adminCode(user, chatbot int64) (int, string) {
 	case !e.userExists(chatbot):
 		return codeUserNotFound, "user does not exist: " + strconv.FormatInt(chatbot, 10)
 	case chatbot == e.cfg.ChatbotID && user != e.cfg.AdminUserID:
+		return codeNoPermission, "user has no permission: not a knowledge-base admin of the chatbot"
+	}
+	if admin, ok := e.cfg.Chatbots[chatbot]; ok && user != admin {
 		return codeNoPermission, "user has no permission: not a knowledge-base admin of the chatbot"
 	}
 	return codeOK, ""

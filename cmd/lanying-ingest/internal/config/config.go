@@ -64,6 +64,10 @@ type Source struct {
 	FollowSymlinks bool           `yaml:"follow_symlinks"`
 	MaxFileSize    ByteSize       `yaml:"max_file_size"`
 	Metadata       map[string]any `yaml:"metadata"`
+	// ChatbotID and AdminUserID send this source to another chatbot of
+	// the same app than the lanying: section's.
+	ChatbotID   int64 `yaml:"chatbot_id"`
+	AdminUserID int64 `yaml:"admin_user_id"`
 }
 
 // Error is a configuration problem, located when it can be.
@@ -107,8 +111,14 @@ func Load(path string) (*Config, error) {
 
 var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
 
-// Parse decodes a configuration held in data, read from file.
+// Parse decodes a configuration held in data, read from file, expanding
+// ${VAR} in values from the environment.
 func Parse(file string, data []byte) (*Config, error) {
+	return ParseEnv(file, data, os.Getenv)
+}
+
+// ParseEnv is Parse with the environment given by getenv.
+func ParseEnv(file string, data []byte, getenv func(string) string) (*Config, error) {
 	c := &Config{file: file}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -118,12 +128,52 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return c, nil
 	}
+	if err := expand(file, &root, getenv); err != nil {
+		return nil, err
+	}
+	// Unknown keys are found on the text as written (a Node cannot be
+	// decoded strictly); the values are decoded from the expanded tree,
+	// whose nodes keep their line numbers.
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
+	if err := dec.Decode(&Config{}); err != nil && strings.Contains(err.Error(), "not found in type") {
+		return nil, yamlError(file, err)
+	}
+	if err := root.Decode(c); err != nil {
 		return nil, yamlError(file, err)
 	}
 	return c, c.validate()
+}
+
+// expand replaces ${VAR} (and $VAR) in every scalar value with the
+// environment's value; $$ stands for a literal $. An unset variable is an
+// error, so that a typo does not send documents with an empty setting.
+func expand(file string, n *yaml.Node, getenv func(string) string) error {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "$") {
+		var missing string
+		v := os.Expand(strings.ReplaceAll(n.Value, "$$", "\x00"), func(name string) string {
+			val := getenv(name)
+			if val == "" && missing == "" {
+				missing = name
+			}
+			return val
+		})
+		if missing != "" {
+			return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("${%s} is not set in the environment", missing),
+				Fix: "export " + missing + "=..., or write $$ for a literal $"}
+		}
+		n.Value = strings.ReplaceAll(v, "\x00", "$")
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+			n.Tag = "" // resolve the expanded value's type afresh: ${N} may be a number
+		}
+		return nil
+	}
+	for _, child := range n.Content {
+		if err := expand(file, child, getenv); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // yamlError turns yaml.v3's messages into file:line: errors.
@@ -169,8 +219,20 @@ func (c *Config) validate() error {
 		if s.Path == "" {
 			return c.errAt("a folder source needs a path", "add path: /the/folder", "sources", idx)
 		}
+		if s.ChatbotID < 0 || s.AdminUserID < 0 {
+			return c.errAt("user ids are positive numbers", "", "sources", idx, "chatbot_id")
+		}
 	}
 	return nil
+}
+
+// Line is the line of the value at keys (map keys or sequence indexes),
+// or 0.
+func (c *Config) Line(keys ...string) int {
+	if n := lookup(c.root, keys...); n != nil {
+		return n.Line
+	}
+	return 0
 }
 
 // errAt builds an Error at the node found by following keys (map keys or

@@ -88,3 +88,19 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvExpansion(t *testing.T) {
+	env := map[string]string{"TOKEN": "tok-123456", "N": "4", "TEAM": "ops"}
+	getenv := func(k string) string { return env[k] }
+	c, err := config.ParseEnv("f.yaml", []byte("lanying:\n  access_token: ${TOKEN}\nconcurrency: ${N}\nsources:\n  - path: /d\n    metadata: {team: $TEAM, price: \"$$5\"}\n"), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Lanying.AccessToken.Reveal() != "tok-123456" || c.Concurrency != 4 || c.Sources[0].Metadata["team"] != "ops" || c.Sources[0].Metadata["price"] != "$5" {
+		t.Fatalf("%+v %+v", c, c.Sources[0].Metadata)
+	}
+	_, err = config.ParseEnv("f.yaml", []byte("state: /x\nlanying:\n  app_id: ${MISSING_APP}\n"), getenv)
+	if err == nil || !strings.Contains(err.Error(), "f.yaml:3: ${MISSING_APP} is not set") {
+		t.Fatalf("err = %v", err)
+	}
+}
