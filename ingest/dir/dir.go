@@ -16,14 +16,31 @@ import (
 
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/meta"
+	"github.com/lanyingim/lanying-ingest/ingest/rules"
 )
 
 const sidecarSuffix = meta.SidecarSuffix
 
+// DefaultMaxFileSize is the size above which files are skipped.
+const DefaultMaxFileSize = rules.DefaultMaxFileSize
+
+// Options are a folder source's rules (see rules.Options for each).
+type Options struct {
+	Include     []string
+	Exclude     []string
+	AsText      []string
+	MaxFileSize int64
+	Metadata    map[string]any
+	// FollowSymlinks follows symbolic links (loop-safe) instead of
+	// skipping them.
+	FollowSymlinks bool
+}
+
 // Source is a folder (or a single file).
 type Source struct {
-	root  string // absolute
-	rules *rules
+	root   string // absolute
+	rules  *rules.Rules
+	follow bool
 }
 
 var _ ingest.Source = (*Source)(nil)
@@ -34,11 +51,12 @@ func New(root string, o Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", root, err)
 	}
-	r, err := newRules(o)
+	r, err := rules.New(rules.Options{Include: o.Include, Exclude: o.Exclude, AsText: o.AsText,
+		MaxFileSize: o.MaxFileSize, Metadata: o.Metadata})
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", root, err)
 	}
-	return &Source{root: filepath.Clean(abs), rules: r}, nil
+	return &Source{root: filepath.Clean(abs), rules: r, follow: o.FollowSymlinks}, nil
 }
 
 // ID is "dir:" and the absolute path.
@@ -143,7 +161,7 @@ func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byNa
 	var info fs.FileInfo
 	var err error
 	if e.Type()&fs.ModeSymlink != 0 {
-		if !w.s.rules.FollowSymlinks {
+		if !w.s.follow {
 			return w.skip(relp, ingest.ReasonSymlink, "symbolic links are not followed (follow_symlinks: true follows them)")
 		}
 		if info, err = os.Stat(absp); err != nil {
@@ -173,7 +191,7 @@ func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byNa
 }
 
 func (w *walker) subdir(ctx context.Context, absp, relp string, info fs.FileInfo) error {
-	if w.s.rules.excludedDir(relp) {
+	if w.s.rules.ExcludedDir(relp) {
 		return w.skip(relp+"/", ingest.ReasonExcluded, "the directory matches an exclude pattern")
 	}
 	if info == nil {
@@ -211,7 +229,7 @@ func dirKey(rel string, isDir bool) string {
 // the path from the root.
 func (s *Source) file(dirAbs, relp string, info fs.FileInfo, sidecar fs.DirEntry, yield func(ingest.Document) error) error {
 	name := path.Base(relp)
-	reason, detail, dName, ctype := s.rules.file(relp, info.Size())
+	reason, detail, dName, ctype := s.rules.File(relp, info.Size())
 	if reason != "" {
 		return yield(ingest.Document{Key: relp, Name: name, Size: info.Size(), Skip: reason, Detail: detail})
 	}

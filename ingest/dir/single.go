@@ -39,7 +39,7 @@ func (s *Source) Document(key string) ingest.Document {
 	if hiddenPath(key) {
 		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonHidden, Detail: "dot-files and dot-directories are skipped"}
 	}
-	if dirPath := path.Dir(key); dirPath != "." && s.rules.excludedDir(dirPath) {
+	if dirPath := path.Dir(key); dirPath != "." && s.rules.ExcludedDir(dirPath) {
 		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonExcluded, Detail: "the directory matches an exclude pattern"}
 	}
 	abs := s.Abs(key)
@@ -51,7 +51,7 @@ func (s *Source) Document(key string) ingest.Document {
 		return ingest.Document{Key: key, Name: name, Err: fmt.Errorf("reading %s: %w", key, err)}
 	}
 	if info.Mode()&fs.ModeSymlink != 0 {
-		if !s.rules.FollowSymlinks {
+		if !s.follow {
 			return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonSymlink, Detail: "symbolic links are not followed (follow_symlinks: true follows them)"}
 		}
 		if info, err = os.Stat(abs); err != nil {
@@ -91,7 +91,7 @@ func (s *Source) WalkDirs(ctx context.Context, fn func(abs, key string) error) e
 // appeared or moved in).
 func (s *Source) WalkUnder(ctx context.Context, key string, yield func(ingest.Document) error) error {
 	key = path.Clean(strings.TrimSuffix(key, "/"))
-	if hiddenPath(key) || s.rules.excludedDir(key) {
+	if hiddenPath(key) || s.rules.ExcludedDir(key) {
 		return nil
 	}
 	w := s.walkerUnder(key)
@@ -102,7 +102,7 @@ func (s *Source) WalkUnder(ctx context.Context, key string, yield func(ingest.Do
 // WalkDirsUnder is WalkDirs limited to the directory at key.
 func (s *Source) WalkDirsUnder(ctx context.Context, key string, fn func(abs, key string) error) error {
 	key = path.Clean(strings.TrimSuffix(key, "/"))
-	if hiddenPath(key) || s.rules.excludedDir(key) {
+	if hiddenPath(key) || s.rules.ExcludedDir(key) {
 		return nil
 	}
 	w := s.walkerUnder(key)

@@ -62,12 +62,12 @@ CREATE INDEX IF NOT EXISTS runs_by_source ON runs (target, source, started_at);
 type DB struct {
 	readOnly bool
 	unlock   func() error
-	db     *sql.DB
-	get    *sql.Stmt
-	put    *sql.Stmt
-	del    *sql.Stmt
-	hash   *sql.Stmt
-	path   string
+	db       *sql.DB
+	get      *sql.Stmt
+	put      *sql.Stmt
+	del      *sql.Stmt
+	hash     *sql.Stmt
+	path     string
 }
 
 var _ ingest.Store = (*DB)(nil)

@@ -1,4 +1,8 @@
-package dir
+// Package rules decides, for every source, which documents are sent and
+// under which name: include and exclude globs, the chatbot's accepted
+// extensions, extensions sent as text, empty and too large files,
+// metadata sidecars. Each skip comes with a reason code and words.
+package rules
 
 import (
 	"fmt"
@@ -9,13 +13,17 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/meta"
 	"github.com/lanyingim/lanying-ingest/lanying"
 )
 
 // DefaultMaxFileSize is the size above which files are skipped.
 const DefaultMaxFileSize = 100 << 20
 
-// Options are a folder source's rules.
+// SidecarSuffix names a metadata sidecar (report.pdf.metadata.json).
+const SidecarSuffix = meta.SidecarSuffix
+
+// Options are a source's rules.
 type Options struct {
 	// Include, when not empty, keeps only files matching one of the
 	// patterns; Exclude drops files and whole directories. A pattern with
@@ -27,25 +35,24 @@ type Options struct {
 	// AsText lists extensions of other text formats (".rst", ".adoc") that
 	// are sent as plain text: their dName gets ".txt" appended.
 	AsText []string
-	// FollowSymlinks follows symbolic links (loop-safe) instead of
-	// skipping them.
-	FollowSymlinks bool
 	// MaxFileSize skips larger files (default 100 MiB).
 	MaxFileSize int64
-	// Metadata is added to every document of the folder.
+	// Metadata is added to every document of the source.
 	Metadata map[string]any
 }
 
-type rules struct {
+// Rules are compiled Options.
+type Rules struct {
 	Options
 	asText map[string]bool
 }
 
-func newRules(o Options) (*rules, error) {
+// New checks the patterns and returns the rules.
+func New(o Options) (*Rules, error) {
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = DefaultMaxFileSize
 	}
-	r := &rules{Options: o, asText: map[string]bool{}}
+	r := &Rules{Options: o, asText: map[string]bool{}}
 	for _, p := range append(append([]string(nil), o.Include...), o.Exclude...) {
 		if !doublestar.ValidatePattern(p) {
 			return nil, fmt.Errorf("pattern %q is not a valid glob", p)
@@ -78,18 +85,19 @@ func match(patterns []string, rel string) bool {
 	return false
 }
 
-// excludedDir reports whether a directory is pruned by Exclude.
-func (r *rules) excludedDir(rel string) bool {
+// ExcludedDir reports whether a directory is pruned by Exclude.
+func (r *Rules) ExcludedDir(rel string) bool {
 	return match(r.Exclude, rel) || match(r.Exclude, rel+"/")
 }
 
-// file applies the file rules in order; it returns the reason a file is
-// skipped, or "" and the name and content type to send it under.
-func (r *rules) file(rel string, size int64) (reason ingest.Reason, detail, dName, ctype string) {
+// File applies the file rules in order to the document at rel (a
+// slash-separated path from the source's root): it returns the reason it
+// is skipped, or "" and the name and content type to send it under.
+func (r *Rules) File(rel string, size int64) (reason ingest.Reason, detail, dName, ctype string) {
 	base := path.Base(rel)
 	ext := strings.ToLower(path.Ext(base))
 	switch {
-	case strings.HasSuffix(strings.ToLower(base), sidecarSuffix):
+	case strings.HasSuffix(strings.ToLower(base), SidecarSuffix):
 		return ingest.ReasonSidecar, "metadata sidecar, merged into its document", "", ""
 	case match(r.Exclude, rel):
 		return ingest.ReasonExcluded, "matches an exclude pattern", "", ""
@@ -99,7 +107,7 @@ func (r *rules) file(rel string, size int64) (reason ingest.Reason, detail, dNam
 	dName = strings.TrimSuffix(base, path.Ext(base)) + ext
 	switch {
 	case lanying.Accepted(base):
-		ctype = contentType(ext)
+		ctype = ContentType(ext)
 	case r.asText[ext]:
 		dName += ".txt"
 		ctype = "text/plain; charset=utf-8"
@@ -132,7 +140,8 @@ var contentTypes = map[string]string{
 	".zip":  "application/zip",
 }
 
-func contentType(ext string) string {
+// ContentType is the real content type of an extension (".pdf").
+func ContentType(ext string) string {
 	if t, ok := contentTypes[ext]; ok {
 		return t
 	}
