@@ -62,9 +62,12 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 		return s.fail(ctx, srcID, d, rec, r, ReasonChangedMidway, err)
 	}
 	if known == "" && !s.opts.Force {
-		// Too large to hash first: check for a rename or duplicate now,
-		// before the message (the upload is spent, the document is not
-		// posted twice).
+		// Not hashed first (too large, or remote): check now, before the
+		// message, whether the chatbot has this content already (the upload
+		// is spent; the document is not posted twice).
+		if rec.SHA256 == sum {
+			return s.confirm(ctx, d, rec, r)
+		}
 		if res, done := s.sameContent(ctx, srcID, d, sum, r); done {
 			return res
 		}

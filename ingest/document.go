@@ -64,6 +64,13 @@ type Describer interface {
 	Describe(ctx context.Context) (map[string]any, error)
 }
 
+// Remote is an Opener whose every read costs a request (an object store):
+// the plan does not read it once to hash and once to send, but hashes
+// while it uploads and checks for unchanged content before the message.
+type Remote interface {
+	Remote() bool
+}
+
 // Rechecker is an Opener that can tell its current version token, to catch
 // a document that changed while it was being sent.
 type Rechecker interface {

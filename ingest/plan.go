@@ -51,26 +51,37 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		r.Reason = ReasonChanged
 	}
 	var known string // the content hash, when it is computed before uploading
-	if d.Content != nil && (r.Reason == ReasonChanged || d.Size <= prehashLimit) {
+	if d.Content != nil && !isRemote(d.Content) && (r.Reason == ReasonChanged || d.Size <= prehashLimit) {
 		if known, err = hashContent(ctx, d.Content); err != nil {
 			return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
 		}
 		if found && known == rec.SHA256 {
 			// A touch, a copy over itself, or a file back after a
 			// deletion: the chatbot has this content already.
-			rec.State, rec.Version, rec.Reason, rec.LastError, rec.Attempts = StateSent, d.Version, "", "", 0
-			rec.UpdatedAt = time.Now()
-			if err := s.store.Put(ctx, rec); err != nil {
-				return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
-			}
-			r.Outcome, r.Reason = Unchanged, ReasonUnchanged
-			return r
+			return s.confirm(ctx, d, rec, r)
 		}
 		if res, done := s.sameContent(ctx, srcID, d, known, r); done {
 			return res
 		}
 	}
 	return s.deliver(ctx, srcID, d, rec, known, r)
+}
+
+// confirm records that the chatbot has d's content already, under its
+// new version token.
+func (s *Syncer) confirm(ctx context.Context, d Document, rec Record, r Result) Result {
+	rec.State, rec.Version, rec.Reason, rec.LastError, rec.Attempts = StateSent, d.Version, "", "", 0
+	rec.UpdatedAt = time.Now()
+	if err := s.store.Put(ctx, rec); err != nil {
+		return s.fail(ctx, rec.Source, d, rec, r, ReasonSourceError, err)
+	}
+	r.Outcome, r.Reason = Unchanged, ReasonUnchanged
+	return r
+}
+
+func isRemote(o Opener) bool {
+	r, ok := o.(Remote)
+	return ok && r.Remote()
 }
 
 // fail records a failed document and returns its result. A fatal error or

@@ -129,7 +129,7 @@ func (o *syncOptions) syncFolder(ctx context.Context, sess *session, f folder, u
 	var runID int64
 	if !o.dryRun {
 		var err error
-		if runID, err = sess.store.StartRun(ctx, f.target.ID, f.src.ID(), "sync"); err != nil {
+		if runID, err = sess.store.StartRun(ctx, f.target.ID, src.ID(), "sync"); err != nil {
 			return err
 		}
 	}

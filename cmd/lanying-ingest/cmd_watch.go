@@ -74,7 +74,11 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 	for _, group := range byTarget(sess.folders) {
 		folders := make([]watch.Folder, len(group))
 		for i, f := range group {
-			folders[i] = f.src
+			if f.dir == nil {
+				return usageErr(fmt.Errorf("watch follows folders; %s is a bucket", f.src.ID()),
+					"sync buckets from cron or a systemd timer (see the README)")
+			}
+			folders[i] = f.dir
 		}
 		daemons = append(daemons, watch.New(folders, a.api, a.up, sess.store, group[0].target, sess.syncerOptions(nil, -1), watch.Options{
 			Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},

@@ -12,7 +12,9 @@ import (
 
 	"github.com/lanyingim/lanying-ingest/cmd/lanying-ingest/internal/config"
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/bucket"
 	"github.com/lanyingim/lanying-ingest/ingest/dir"
+	"github.com/lanyingim/lanying-ingest/ingest/rules"
 	"github.com/lanyingim/lanying-ingest/ingest/state"
 )
 
@@ -37,6 +39,9 @@ type runOptions struct {
 	apiRate         float64
 	uploadBandwidth string
 	caFile          string
+	s3Region        string
+	s3Endpoint      string
+	s3PathStyle     bool
 }
 
 func (o *runOptions) register(cmd *cobra.Command) {
@@ -59,6 +64,9 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.Float64Var(&o.apiRate, "api-rate", 0, fmt.Sprintf("API requests per second, all workers together (default %d)", ingest.DefaultAPIRate))
 	f.StringVar(&o.uploadBandwidth, "upload-bandwidth", "", "cap on upload bytes per second, all uploads together, e.g. 2MiB (default none)")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra CA certificates to trust (TLS verification is always on)")
+	f.StringVar(&o.s3Region, "s3-region", "", "for s3:// PATHs: the bucket's region (default: the AWS configuration's)")
+	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "for s3:// PATHs: an S3-compatible endpoint, e.g. https://minio.example:9000")
+	f.BoolVar(&o.s3PathStyle, "s3-path-style", false, "for s3:// PATHs: path-style addressing (most S3-compatible stores)")
 }
 
 // session is what a run needs: the configuration, the folders, the app
@@ -72,9 +80,11 @@ type session struct {
 	limiter   *ingest.RateLimiter // one API rate for every source and chatbot
 }
 
-// folder is one folder source and the chatbot it goes to.
+// folder is one source (a folder, or a bucket prefix) and the chatbot it
+// goes to.
 type folder struct {
-	src    *dir.Source
+	src    ingest.Source
+	dir    *dir.Source // nil for a bucket
 	spec   config.Source
 	target ingest.Target
 }
@@ -84,7 +94,7 @@ func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*ses
 	if err != nil {
 		return nil, err
 	}
-	folders, err := o.sources(cfg, paths)
+	folders, err := o.sources(ctx, cfg, paths, g)
 	if err != nil {
 		return nil, err
 	}
@@ -191,15 +201,19 @@ func (o *runOptions) loadConfig(g *globals) (*config.Config, error) {
 
 // sources builds the folder sources: the PATHs with the flags' rules, or
 // else the configuration's sources.
-func (o *runOptions) sources(cfg *config.Config, paths []string) ([]folder, error) {
+func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []string, g *globals) ([]folder, error) {
 	static, err := parseMetadataFlags(o.metadata)
 	if err != nil {
 		return nil, err
 	}
 	var specs []config.Source
 	for _, p := range paths {
+		if strings.HasPrefix(p, "s3://") {
+			specs = append(specs, config.Source{Type: "s3", URL: p, Region: o.s3Region, Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
+			continue
+		}
 		if _, err := os.Stat(p); err != nil {
-			return nil, usageErr(err, "give an existing folder or file")
+			return nil, usageErr(err, "give an existing folder or file, or an s3://bucket/prefix")
 		}
 		specs = append(specs, config.Source{Path: p})
 	}
@@ -215,13 +229,43 @@ func (o *runOptions) sources(cfg *config.Config, paths []string) ([]folder, erro
 		if err != nil {
 			return nil, err
 		}
+		if s.Type == "s3" {
+			src, err := newBucket(ctx, s, opts, g)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, folder{src: src, spec: s})
+			continue
+		}
 		src, err := dir.New(s.Path, opts)
 		if err != nil {
 			return nil, usageErr(err, "globs use * ? [..] and ** (any directories)")
 		}
-		out = append(out, folder{src: src, spec: s})
+		out = append(out, folder{src: src, dir: src, spec: s})
 	}
 	return out, nil
+}
+
+// newBucket builds an s3 source. Credentials come from the variables the
+// source names, or else from the standard AWS chain.
+func newBucket(ctx context.Context, s config.Source, opts dir.Options, g *globals) (*bucket.Source, error) {
+	bo := bucket.Options{
+		Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle, Profile: s.Profile,
+		Rules: rules.Options{Include: opts.Include, Exclude: opts.Exclude, AsText: opts.AsText,
+			MaxFileSize: opts.MaxFileSize, Metadata: opts.Metadata},
+	}
+	if s.AccessKeyIDEnv != "" {
+		bo.AccessKeyID, bo.SecretAccessKey = g.getenv(s.AccessKeyIDEnv), g.getenv(s.SecretAccessKeyEnv)
+		if bo.AccessKeyID == "" || bo.SecretAccessKey == "" {
+			return nil, usageErr(fmt.Errorf("%s: %s or %s is not set", s.URL, s.AccessKeyIDEnv, s.SecretAccessKeyEnv),
+				"export both variables, or leave access_key_id_env out to use the AWS chain")
+		}
+	}
+	src, err := bucket.New(ctx, s.URL, bo)
+	if err != nil {
+		return nil, usageErr(err, "an s3 source is s3://bucket/prefix")
+	}
+	return src, nil
 }
 
 // dirOptions merges a configured source with the rule flags (flags add

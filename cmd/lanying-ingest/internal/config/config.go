@@ -53,11 +53,12 @@ type Lanying struct {
 	ChatbotID   int64  `yaml:"chatbot_id"`
 }
 
-// Source is one folder to sync.
+// Source is one folder or bucket prefix to sync.
 type Source struct {
 	Name           string         `yaml:"name"`
-	Type           string         `yaml:"type"` // "dir" (the default)
-	Path           string         `yaml:"path"`
+	Type           string         `yaml:"type"` // "dir" (the default) or "s3"
+	Path           string         `yaml:"path"` // dir: the folder
+	URL            string         `yaml:"url"`  // s3: s3://bucket/prefix
 	Include        []string       `yaml:"include"`
 	Exclude        []string       `yaml:"exclude"`
 	AsText         []string       `yaml:"as_text"`
@@ -68,6 +69,16 @@ type Source struct {
 	// the same app than the lanying: section's.
 	ChatbotID   int64 `yaml:"chatbot_id"`
 	AdminUserID int64 `yaml:"admin_user_id"`
+
+	// s3 sources: where the bucket is and how to sign in. Without
+	// access_key_id_env, credentials come from the standard AWS chain
+	// (environment, shared config and profile, instance role).
+	Region             string `yaml:"region"`
+	Endpoint           string `yaml:"endpoint"`
+	PathStyle          bool   `yaml:"path_style"`
+	Profile            string `yaml:"profile"`
+	AccessKeyIDEnv     string `yaml:"access_key_id_env"`
+	SecretAccessKeyEnv string `yaml:"secret_access_key_env"`
 }
 
 // Error is a configuration problem, located when it can be.
@@ -213,11 +224,20 @@ func (c *Config) validate() error {
 	}
 	for i, s := range c.Sources {
 		idx := strconv.Itoa(i)
-		if s.Type != "" && s.Type != "dir" {
-			return c.errAt(fmt.Sprintf("unknown source type %q (this version syncs folders: dir)", s.Type), "", "sources", idx, "type")
-		}
-		if s.Path == "" {
-			return c.errAt("a folder source needs a path", "add path: /the/folder", "sources", idx)
+		switch s.Type {
+		case "", "dir":
+			if s.Path == "" {
+				return c.errAt("a folder source needs a path", "add path: /the/folder", "sources", idx)
+			}
+		case "s3":
+			if !strings.HasPrefix(s.URL, "s3://") {
+				return c.errAt("an s3 source needs url: s3://bucket/prefix", "", "sources", idx, "url")
+			}
+			if (s.AccessKeyIDEnv == "") != (s.SecretAccessKeyEnv == "") {
+				return c.errAt("give both access_key_id_env and secret_access_key_env, or neither", "", "sources", idx)
+			}
+		default:
+			return c.errAt(fmt.Sprintf("unknown source type %q (dir or s3)", s.Type), "", "sources", idx, "type")
 		}
 		if s.ChatbotID < 0 || s.AdminUserID < 0 {
 			return c.errAt("user ids are positive numbers", "", "sources", idx, "chatbot_id")

@@ -96,7 +96,8 @@ var knownKeys = []string{
 	"lanying", "api_endpoint", "app_id", "access_token", "admin_user_id", "chatbot_id",
 	"state", "concurrency", "retries", "max_metadata_size", "sources", "api_rate", "api_burst",
 	"upload_bandwidth", "api_timeout", "outage_timeout", "ca_file", "allow_duplicates",
-	"name", "type", "path", "include", "exclude", "as_text", "follow_symlinks", "max_file_size", "metadata",
+	"name", "type", "path", "url", "region", "endpoint", "path_style", "profile", "access_key_id_env",
+	"secret_access_key_env", "include", "exclude", "as_text", "follow_symlinks", "max_file_size", "metadata",
 }
 
 // suggest returns the known key closest to an unknown one, if close.
