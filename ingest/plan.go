@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -29,7 +30,12 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		r.Outcome, r.Reason, r.Detail = Skipped, d.Skip, d.Detail
 		return r
 	case d.Err != nil:
-		return s.fail(ctx, srcID, d, Record{}, r, ReasonSourceError, d.Err)
+		reason := ReasonSourceError
+		var coded interface{ Reason() Reason }
+		if errors.As(d.Err, &coded) {
+			reason = coded.Reason()
+		}
+		return s.fail(ctx, srcID, d, Record{}, r, reason, d.Err)
 	case d.Gone:
 		return s.gone(ctx, srcID, d, r)
 	}

@@ -75,8 +75,8 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 		folders := make([]watch.Folder, len(group))
 		for i, f := range group {
 			if f.dir == nil {
-				return usageErr(fmt.Errorf("watch follows folders; %s is a bucket", f.src.ID()),
-					"sync buckets from cron or a systemd timer (see the README)")
+				return usageErr(fmt.Errorf("watch follows folders; %s is not one", f.src.ID()),
+					"sync buckets and sites from cron or a systemd timer (see the README)")
 			}
 			folders[i] = f.dir
 		}

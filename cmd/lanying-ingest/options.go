@@ -42,6 +42,9 @@ type runOptions struct {
 	s3Region        string
 	s3Endpoint      string
 	s3PathStyle     bool
+	urlsFile        string
+	webMode         string
+	maxDepth        int
 }
 
 func (o *runOptions) register(cmd *cobra.Command) {
@@ -67,6 +70,9 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.s3Region, "s3-region", "", "for s3:// PATHs: the bucket's region (default: the AWS configuration's)")
 	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "for s3:// PATHs: an S3-compatible endpoint, e.g. https://minio.example:9000")
 	f.BoolVar(&o.s3PathStyle, "s3-path-style", false, "for s3:// PATHs: path-style addressing (most S3-compatible stores)")
+	f.StringVar(&o.urlsFile, "urls", "", "a file of page URLs to send, one a line (# comments)")
+	f.StringVar(&o.webMode, "web-mode", "", "for web pages: link (the chatbot fetches them) or snapshot (uploaded as .html); default: link for public https pages")
+	f.IntVar(&o.maxDepth, "max-depth", 0, "for https:// PATHs, crawled from: how many links deep (default 3)")
 }
 
 // session is what a run needs: the configuration, the folders, the app
@@ -84,9 +90,10 @@ type session struct {
 // goes to.
 type folder struct {
 	src    ingest.Source
-	dir    *dir.Source // nil for a bucket
+	dir    *dir.Source // nil for a bucket or a site
 	spec   config.Source
 	target ingest.Target
+	memo   *memo // a web source's memory of the last run, for conditional requests
 }
 
 func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*session, error) {
@@ -114,6 +121,9 @@ func (o *runOptions) open(ctx context.Context, g *globals, paths []string) (*ses
 	}
 	for i := range folders {
 		folders[i].target = a.targetFor(folders[i].spec)
+		if m := folders[i].memo; m != nil {
+			m.store, m.target = store, folders[i].target.ID
+		}
 	}
 	return &session{cfg: cfg, folders: folders, app: a, store: store, statePath: statePath,
 		limiter: ingest.NewRateLimiter(cfg.APIRate, cfg.APIBurst)}, nil
@@ -207,7 +217,14 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 		return nil, err
 	}
 	var specs []config.Source
+	if o.urlsFile != "" {
+		specs = append(specs, config.Source{Type: "web", URLsFile: o.urlsFile, Mode: o.webMode})
+	}
 	for _, p := range paths {
+		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+			specs = append(specs, config.Source{Type: "web", Seeds: []string{p}, Mode: o.webMode, MaxDepth: o.maxDepth})
+			continue
+		}
 		if strings.HasPrefix(p, "s3://") {
 			specs = append(specs, config.Source{Type: "s3", URL: p, Region: o.s3Region, Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 			continue
@@ -217,7 +234,7 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 		}
 		specs = append(specs, config.Source{Path: p})
 	}
-	if len(paths) == 0 {
+	if len(specs) == 0 {
 		specs = cfg.Sources
 	}
 	if len(specs) == 0 {
@@ -229,12 +246,21 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 		if err != nil {
 			return nil, err
 		}
-		if s.Type == "s3" {
+		switch s.Type {
+		case "s3":
 			src, err := newBucket(ctx, s, opts, g)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, folder{src: src, spec: s})
+			continue
+		case "web":
+			m := &memo{}
+			src, err := newWeb(s, opts.Metadata, m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, folder{src: src, spec: s, memo: m})
 			continue
 		}
 		src, err := dir.New(s.Path, opts)

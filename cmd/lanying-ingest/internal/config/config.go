@@ -79,6 +79,24 @@ type Source struct {
 	Profile            string `yaml:"profile"`
 	AccessKeyIDEnv     string `yaml:"access_key_id_env"`
 	SecretAccessKeyEnv string `yaml:"secret_access_key_env"`
+
+	// web sources: what to read and how politely.
+	URLs         []string          `yaml:"urls"`      // pages, as they are
+	URLsFile     string            `yaml:"urls_file"` // a file of URLs, one a line, # comments
+	Sitemaps     []string          `yaml:"sitemaps"`
+	Seeds        []string          `yaml:"seeds"` // crawl from these
+	MaxDepth     int               `yaml:"max_depth"`
+	MaxPages     int               `yaml:"max_pages"`
+	Scope        string            `yaml:"scope"`        // host, domain or prefix
+	IncludeURLs  []string          `yaml:"include_urls"` // regular expressions
+	ExcludeURLs  []string          `yaml:"exclude_urls"`
+	Mode         string            `yaml:"mode"` // link or snapshot; default: link for public https pages
+	UserAgent    string            `yaml:"user_agent"`
+	Headers      map[string]Secret `yaml:"headers"` // e.g. Authorization: "Bearer ${INTRANET_TOKEN}"
+	RatePerHost  float64           `yaml:"rate_per_host"`
+	PerHost      int               `yaml:"per_host"`
+	MaxPageSize  ByteSize          `yaml:"max_page_size"`
+	IgnoreRobots bool              `yaml:"ignore_robots"`
 }
 
 // Error is a configuration problem, located when it can be.
@@ -236,8 +254,25 @@ func (c *Config) validate() error {
 			if (s.AccessKeyIDEnv == "") != (s.SecretAccessKeyEnv == "") {
 				return c.errAt("give both access_key_id_env and secret_access_key_env, or neither", "", "sources", idx)
 			}
+		case "web":
+			if len(s.URLs)+len(s.Sitemaps)+len(s.Seeds) == 0 && s.URLsFile == "" {
+				return c.errAt("a web source needs urls, urls_file, sitemaps or seeds", "", "sources", idx)
+			}
+			for j, re := range append(append([]string(nil), s.IncludeURLs...), s.ExcludeURLs...) {
+				if _, err := regexp.Compile(re); err != nil {
+					return c.errAt(fmt.Sprintf("pattern %d is not a regular expression: %v", j, err), "", "sources", idx)
+				}
+			}
+			switch s.Scope {
+			case "", "host", "domain", "prefix":
+			default:
+				return c.errAt(fmt.Sprintf("scope %q: want host, domain or prefix", s.Scope), "", "sources", idx, "scope")
+			}
+			if s.Mode != "" && s.Mode != "link" && s.Mode != "snapshot" {
+				return c.errAt(fmt.Sprintf("mode %q: want link or snapshot", s.Mode), "", "sources", idx, "mode")
+			}
 		default:
-			return c.errAt(fmt.Sprintf("unknown source type %q (dir or s3)", s.Type), "", "sources", idx, "type")
+			return c.errAt(fmt.Sprintf("unknown source type %q (dir, s3 or web)", s.Type), "", "sources", idx, "type")
 		}
 		if s.ChatbotID < 0 || s.AdminUserID < 0 {
 			return c.errAt("user ids are positive numbers", "", "sources", idx, "chatbot_id")

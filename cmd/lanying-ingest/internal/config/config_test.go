@@ -16,7 +16,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Sources) != 2 || c.Sources[1].Type != "s3" || c.Sources[0].MaxFileSize != 100<<20 || c.MaxMetadataSize != 8<<10 || c.Concurrency != 8 {
+	if len(c.Sources) != 3 || c.Sources[1].Type != "s3" || c.Sources[2].Type != "web" || c.Sources[0].MaxFileSize != 100<<20 || c.MaxMetadataSize != 8<<10 || c.Concurrency != 8 {
 		t.Fatalf("example decoded to %+v", c)
 	}
 }
