@@ -34,7 +34,7 @@ func newWeb(s config.Source, static map[string]any, m *memo) (*web.Source, error
 	o := web.Options{
 		URLs: append([]string(nil), s.URLs...), Sitemaps: s.Sitemaps, Seeds: s.Seeds,
 		MaxDepth: s.MaxDepth, MaxPages: s.MaxPages, Scope: web.Scope(s.Scope), Mode: web.Mode(s.Mode),
-		UserAgent: firstNonEmpty(s.UserAgent, "lanying-ingest/"+version+" (+https://github.com/lanyingim/lanying-ingest)"),
+		UserAgent:   firstNonEmpty(s.UserAgent, "lanying-ingest/"+version+" (+https://github.com/lanyingim/lanying-ingest)"),
 		RatePerHost: s.RatePerHost, PerHost: s.PerHost, MaxSize: int64(s.MaxPageSize), IgnoreRobots: s.IgnoreRobots,
 		Metadata: static, Headers: map[string]string{},
 	}

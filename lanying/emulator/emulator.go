@@ -28,15 +28,15 @@ const (
 
 // Config describes the emulated app.
 type Config struct {
-	AppID        string
-	AccessToken  string
-	AdminUserID  int64   // a knowledge-base admin of the chatbot
-	ChatbotID    int64   // the chatbot's user id
-	OtherUsers   []int64 // users that exist but administer nothing
+	AppID       string
+	AccessToken string
+	AdminUserID int64   // a knowledge-base admin of the chatbot
+	ChatbotID   int64   // the chatbot's user id
+	OtherUsers  []int64 // users that exist but administer nothing
 	// Chatbots are more chatbots of the app: chatbot id → the user id of
 	// its knowledge-base admin.
-	Chatbots map[int64]int64
-	UploadMethod string  // http.MethodPost (default) or http.MethodPut
+	Chatbots     map[int64]int64
+	UploadMethod string // http.MethodPost (default) or http.MethodPut
 	SlotTTL      time.Duration
 	MaxObject    int64            // the policy's content-length-range maximum
 	Now          func() time.Time // the clock; time.Now when nil
