@@ -27,7 +27,7 @@ func (s *Syncer) deliver(ctx context.Context, srcID string, d Document, rec Reco
 	}
 	meta, err := s.metadata(ctx, d)
 	if err != nil {
-		return s.fail(ctx, srcID, d, rec, r, ReasonMetadata, err)
+		return s.fail(ctx, srcID, d, rec, r, metadataReason(err), err)
 	}
 	meta["sha256"] = strings.Repeat("0", sha256.Size*2) // the final size, to fail before uploading
 	if _, err := s.encodeMetadata(meta); err != nil {
@@ -164,6 +164,14 @@ type slotError struct{ err error }
 func (e *slotError) Error() string   { return e.err.Error() }
 func (e *slotError) Unwrap() error   { return e.err }
 func (e *slotError) Transient() bool { return false }
+
+func metadataReason(err error) Reason {
+	var ce *ContentError
+	if errors.As(err, &ce) {
+		return ReasonSourceError
+	}
+	return ReasonMetadata
+}
 
 func uploadReason(err error) Reason {
 	var se *uploader.SourceError

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 )
@@ -19,13 +20,24 @@ func (e *MetadataError) Unwrap() error { return e.Err }
 // Hint says what to do about the metadata.
 func (e *MetadataError) Hint() string { return e.hint }
 
+// ContentError is a Describer's failure to read the document itself (not
+// its metadata): the document fails as a source error.
+type ContentError struct{ Err error }
+
+func (e *ContentError) Error() string { return e.Err.Error() }
+func (e *ContentError) Unwrap() error { return e.Err }
+
 // metadata merges what the content describes (title, sidecar, static
 // metadata) under the facts from the listing, which always win.
 func (s *Syncer) metadata(ctx context.Context, d Document) (map[string]any, error) {
 	m := map[string]any{}
 	if ds, ok := d.Content.(Describer); ok {
 		extra, err := ds.Describe(ctx)
-		if err != nil {
+		var ce *ContentError
+		switch {
+		case errors.As(err, &ce):
+			return nil, err
+		case err != nil:
 			return nil, &MetadataError{Err: err, hint: "fix or remove the sidecar file; it must hold one JSON object"}
 		}
 		maps.Copy(m, extra)

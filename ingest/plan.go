@@ -57,7 +57,7 @@ func (s *Syncer) plan(ctx context.Context, srcID string, d Document, r Result) R
 		r.Reason = ReasonChanged
 	}
 	var known string // the content hash, when it is computed before uploading
-	if d.Content != nil && !isRemote(d.Content) && (r.Reason == ReasonChanged || d.Size <= prehashLimit) {
+	if d.Content != nil && !isRemote(d.Content) && (r.Reason == ReasonChanged || (s.opts.PrehashNew && d.Size <= prehashLimit)) {
 		if known, err = hashContent(ctx, d.Content); err != nil {
 			return s.fail(ctx, srcID, d, rec, r, ReasonSourceError, err)
 		}

@@ -38,10 +38,18 @@ type Options struct {
 	// de-duplicated).
 	Force      bool
 	ForceNonce string
+	// PrehashNew hashes new documents before uploading them, so that a
+	// rename costs no upload (the watch daemon, where renames are common).
+	// Otherwise a new document is read once, hashed while it uploads, and
+	// a rename or duplicate is caught before the message.
+	PrehashNew bool
 }
 
 // DefaultConcurrency is the number of delivery workers when none is set.
-const DefaultConcurrency = 8
+// A document costs three round trips (slot, upload, message); with 20 ms
+// each, 16 workers deliver some 260 small documents a second, below the
+// default API rate of 500 requests a second.
+const DefaultConcurrency = 16
 
 // DefaultMaxMetadataBytes is the metadata size limit when none is set.
 const DefaultMaxMetadataBytes = 8 << 10

@@ -58,14 +58,14 @@ func (o *object) Describe(ctx context.Context) (map[string]any, error) {
 	if meta.HasTitle(o.name) {
 		prefix, err := o.read(ctx, o.key, fmt.Sprintf("bytes=0-%d", meta.PrefixSize-1))
 		if err != nil {
-			return nil, err
+			return nil, &ingest.ContentError{Err: err}
 		}
 		m["title"] = meta.Title(o.name, prefix)
 	}
 	maps.Copy(m, o.src.rules.Metadata)
 	head, err := o.src.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(o.src.bucket), Key: aws.String(o.key)})
 	if err != nil {
-		return nil, &Error{Bucket: o.src.bucket, Op: "reading the metadata of " + o.key, Err: err}
+		return nil, &ingest.ContentError{Err: &Error{Bucket: o.src.bucket, Op: "reading the metadata of " + o.key, Err: err}}
 	}
 	for k, v := range head.Metadata {
 		m[strings.ToLower(k)] = v

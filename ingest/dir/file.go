@@ -42,7 +42,7 @@ func (f *file) Describe(ctx context.Context) (map[string]any, error) {
 	if meta.HasTitle(f.name) {
 		prefix, err := f.prefix()
 		if err != nil {
-			return nil, err
+			return nil, &ingest.ContentError{Err: err}
 		}
 		m["title"] = meta.Title(f.name, prefix)
 	}

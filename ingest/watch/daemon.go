@@ -86,6 +86,7 @@ func New(folders []Folder, api ingest.API, up ingest.Uploader, store ingest.Stor
 	d := &Daemon{folders: folders, store: store, target: target.ID, opts: opts,
 		rescanC: make(chan struct{}, 1), retries: map[string]int{}}
 	sopts.Observer = d
+	sopts.PrehashNew = true // renames are common here: they should cost no upload
 	d.syncer = ingest.NewSyncer(api, up, store, target, sopts)
 	return d
 }
