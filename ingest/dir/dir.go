@@ -11,8 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/meta"
@@ -126,13 +127,14 @@ func (w *walker) dir(ctx context.Context, abs, rel string) error {
 			return err
 		}
 	}
-	entries, err := os.ReadDir(abs)
+	d, entries, err := readDir(abs)
 	if err != nil {
 		if rel == "" {
 			return &RootError{Path: abs, Err: err}
 		}
 		return w.emit(ingest.Document{Key: rel + "/", Name: path.Base(rel), Err: fmt.Errorf("listing %s: %w", rel, err)})
 	}
+	defer d.Close() // kept open: files are looked at relative to it
 	byName := make(map[string]fs.DirEntry, len(entries))
 	for _, e := range entries {
 		byName[e.Name()] = e
@@ -141,14 +143,14 @@ func (w *walker) dir(ctx context.Context, abs, rel string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.entry(ctx, abs, rel, e, byName); err != nil {
+		if err := w.entry(ctx, d, abs, rel, e, byName); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byName map[string]fs.DirEntry) error {
+func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.DirEntry, byName map[string]fs.DirEntry) error {
 	name := e.Name()
 	relp, absp := path.Join(rel, name), filepath.Join(abs, name)
 	isDir := e.IsDir()
@@ -176,16 +178,16 @@ func (w *walker) entry(ctx context.Context, abs, rel string, e fs.DirEntry, byNa
 		return nil
 	}
 	if info == nil {
-		if info, err = e.Info(); err != nil {
+		if info, err = lstatAt(d, abs, name); err != nil {
 			return w.yield(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("reading %s: %w", relp, err)})
 		}
 	}
 	if !info.Mode().IsRegular() {
 		return w.skip(relp, ingest.ReasonNotRegular, fmt.Sprintf("not a regular file (%s): never opened", info.Mode().Type()))
 	}
-	var sidecar fs.DirEntry
+	var sidecar fs.FileInfo
 	if sc, ok := byName[name+sidecarSuffix]; ok && !sc.IsDir() {
-		sidecar = sc
+		sidecar, _ = lstatAt(d, abs, sc.Name())
 	}
 	return w.s.file(abs, relp, info, sidecar, w.yield)
 }
@@ -227,31 +229,42 @@ func dirKey(rel string, isDir bool) string {
 
 // file yields one regular file of the directory dirAbs; relp is its key,
 // the path from the root.
-func (s *Source) file(dirAbs, relp string, info fs.FileInfo, sidecar fs.DirEntry, yield func(ingest.Document) error) error {
+func (s *Source) file(dirAbs, relp string, info, sidecar fs.FileInfo, yield func(ingest.Document) error) error {
 	name := path.Base(relp)
 	reason, detail, dName, ctype := s.rules.File(relp, info.Size())
 	if reason != "" {
 		return yield(ingest.Document{Key: relp, Name: name, Size: info.Size(), Skip: reason, Detail: detail})
 	}
-	f := &file{abs: filepath.Join(dirAbs, name), name: name, static: s.rules.Metadata}
+	f := &file{abs: filepath.Join(dirAbs, name), name: name, static: s.rules.Metadata,
+		key: relp, size: info.Size(), modified: info.ModTime()}
 	version := stamp(info)
 	if sidecar != nil {
 		f.sidecar = f.abs + sidecarSuffix
-		if si, err := sidecar.Info(); err == nil {
-			version += ";sidecar=" + stamp(si)
-		}
+		version += ";sidecar=" + stamp(sidecar)
 	}
 	return yield(ingest.Document{
 		Key: relp, Name: dName, ContentType: ctype, Size: info.Size(), Version: version, Content: f,
-		Metadata: map[string]any{
-			"source":   relp,
-			"modified": info.ModTime().UTC().Format(time.RFC3339),
-			"size":     info.Size(),
-		},
 	})
 }
 
 // stamp is a file's cheap version token: size and modification time.
 func stamp(info fs.FileInfo) string {
-	return fmt.Sprintf("%d:%d", info.Size(), info.ModTime().UnixNano())
+	b := strconv.AppendInt(make([]byte, 0, 32), info.Size(), 10)
+	b = append(b, ':')
+	return string(strconv.AppendInt(b, info.ModTime().UnixNano(), 10))
+}
+
+// readDir opens a directory and lists it, sorted by name.
+func readDir(abs string) (*os.File, []fs.DirEntry, error) {
+	d, err := os.Open(abs)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return d, entries, nil
 }

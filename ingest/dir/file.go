@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"time"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/meta"
@@ -17,10 +18,13 @@ const maxSidecar = 1 << 20
 
 // file is the content of one document of a folder.
 type file struct {
-	abs     string
-	name    string // the original base name
-	sidecar string // path of its sidecar, or ""
-	static  map[string]any
+	abs      string
+	name     string // the original base name
+	sidecar  string // path of its sidecar, or ""
+	static   map[string]any
+	key      string // the facts, rendered only for a document that is sent
+	size     int64
+	modified time.Time
 }
 
 var (
@@ -36,7 +40,8 @@ func (f *file) Open(ctx context.Context) (io.ReadCloser, error) {
 }
 
 // Describe returns the title, the folder's static metadata and the
-// sidecar's, each overriding the one before.
+// sidecar's, each overriding the one before, and then the facts (source,
+// modified, size), which nothing overrides.
 func (f *file) Describe(ctx context.Context) (map[string]any, error) {
 	m := map[string]any{"title": f.name}
 	if meta.HasTitle(f.name) {
@@ -47,18 +52,18 @@ func (f *file) Describe(ctx context.Context) (map[string]any, error) {
 		m["title"] = meta.Title(f.name, prefix)
 	}
 	maps.Copy(m, f.static)
-	if f.sidecar == "" {
-		return m, nil
+	if f.sidecar != "" {
+		b, err := readLimited(f.sidecar, maxSidecar)
+		if err != nil {
+			return nil, fmt.Errorf("sidecar %s: %w", f.sidecar, err)
+		}
+		sc, err := meta.ParseSidecar(b)
+		if err != nil {
+			return nil, fmt.Errorf("sidecar %s: %w", f.sidecar, err)
+		}
+		maps.Copy(m, sc)
 	}
-	b, err := readLimited(f.sidecar, maxSidecar)
-	if err != nil {
-		return nil, fmt.Errorf("sidecar %s: %w", f.sidecar, err)
-	}
-	sc, err := meta.ParseSidecar(b)
-	if err != nil {
-		return nil, fmt.Errorf("sidecar %s: %w", f.sidecar, err)
-	}
-	maps.Copy(m, sc)
+	m["source"], m["modified"], m["size"] = f.key, f.modified.UTC().Format(time.RFC3339), f.size
 	return m, nil
 }
 

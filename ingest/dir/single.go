@@ -61,9 +61,9 @@ func (s *Source) Document(key string) ingest.Document {
 	if !info.Mode().IsRegular() {
 		return ingest.Document{Key: key, Name: name, Skip: ingest.ReasonNotRegular, Detail: fmt.Sprintf("not a regular file (%s): never opened", info.Mode().Type())}
 	}
-	var sidecar fs.DirEntry
+	var sidecar fs.FileInfo
 	if si, err := os.Lstat(abs + sidecarSuffix); err == nil && si.Mode().IsRegular() {
-		sidecar = fs.FileInfoToDirEntry(si)
+		sidecar = si
 	}
 	var doc ingest.Document
 	_ = s.file(filepath.Dir(abs), key, info, sidecar, func(d ingest.Document) error { doc = d; return nil })

@@ -7,10 +7,16 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // fileID is not available here: loops are caught by a depth limit instead.
 func fileID(info fs.FileInfo) (any, bool) { return nil, false }
+
+// lstatAt looks at name in the directory dirAbs.
+func lstatAt(d *os.File, dirAbs, name string) (fs.FileInfo, error) {
+	return os.Lstat(filepath.Join(dirAbs, name))
+}
 
 // openRegular opens path and refuses anything but a regular file.
 func openRegular(path string) (io.ReadCloser, error) {

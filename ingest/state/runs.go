@@ -111,6 +111,7 @@ func (s *DB) Forget(ctx context.Context, source, key string) (int64, error) {
 		args = append(args, key)
 	}
 	res, err := s.db.ExecContext(ctx, q, args...)
+	s.cache.clear()
 	if err != nil {
 		return 0, err
 	}

@@ -68,6 +68,7 @@ type DB struct {
 	del      *sql.Stmt
 	hash     *sql.Stmt
 	path     string
+	cache    *dirCache
 }
 
 var _ ingest.Store = (*DB)(nil)
@@ -128,7 +129,7 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 
 func open(ctx context.Context, path string) (*DB, error) {
 	return openDSN(ctx, path, "file:"+(&url.URL{Path: path}).EscapedPath()+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)", false)
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)", false)
 }
 
 func openDSN(ctx context.Context, path, dsn string, readOnly bool) (*DB, error) {
@@ -139,7 +140,7 @@ func openDSN(ctx context.Context, path, dsn string, readOnly bool) (*DB, error) 
 	// One connection: SQLite has one writer anyway, and a single connection
 	// never meets SQLITE_BUSY from itself.
 	db.SetMaxOpenConns(1)
-	s := &DB{db: db, path: path, readOnly: readOnly}
+	s := &DB{db: db, path: path, readOnly: readOnly, cache: newDirCache()}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state database %s: %w", path, err)
@@ -204,6 +205,7 @@ func scanRecord(row scanner) (ingest.Record, error) {
 // Delete removes a record.
 func (s *DB) Delete(ctx context.Context, target, source, key string) error {
 	_, err := s.del.ExecContext(ctx, target, source, key)
+	s.cache.remove(target, source, key)
 	return err
 }
 
@@ -264,8 +266,25 @@ func (s *DB) Close() error {
 	return err
 }
 
-// Get returns the record of a document.
+// Get returns the record of a document. The first lookup in a directory
+// reads the whole directory's records; the others are answered from them.
 func (s *DB) Get(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {
+	if r, found, cached := s.cache.lookup(target, source, key); cached {
+		return r, found, nil
+	}
+	if s.readOnly {
+		return s.getOne(ctx, target, source, key)
+	}
+	recs, err := s.loadDir(ctx, target, source, dirOf(key))
+	if err != nil {
+		return ingest.Record{}, false, err
+	}
+	s.cache.store(target, source, dirOf(key), recs)
+	r, found := recs[key]
+	return r, found, nil
+}
+
+func (s *DB) getOne(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {
 	r, err := scanRecord(s.get.QueryRowContext(ctx, target, source, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ingest.Record{}, false, nil
@@ -280,6 +299,9 @@ func (s *DB) Get(ctx context.Context, target, source, key string) (ingest.Record
 func (s *DB) Put(ctx context.Context, r ingest.Record) error {
 	_, err := s.put.ExecContext(ctx, r.Target, r.Source, r.Key, r.Version, r.SHA256, r.Size, r.State,
 		string(r.Reason), r.Attempts, r.LastError, r.TxID, millis(r.UpdatedAt), millis(r.SentAt))
+	if err == nil {
+		s.cache.put(r)
+	}
 	return err
 }
 
