@@ -51,6 +51,7 @@ type statusRun struct {
 	Outcome string        `json:"outcome"`
 	Counts  ingest.Counts `json:"counts"`
 	Error   string        `json:"error,omitempty"`
+	Next    *time.Time    `json:"next_poll,omitempty"` // a polled source under watch
 }
 
 type statusFailed struct {
@@ -116,6 +117,10 @@ func collectStatus(ctx context.Context, db *state.DB) ([]statusSource, error) {
 				ended := run.Ended.UTC()
 				s.LastRun.Ended = &ended
 			}
+			if !run.Next.IsZero() {
+				next := run.Next.UTC()
+				s.LastRun.Next = &next
+			}
 		}
 		failed, err := db.Failed(ctx, sc.Target, sc.Source)
 		if err != nil {
@@ -149,7 +154,10 @@ func writeStatus(w io.Writer, path string, sources []statusSource) {
 				r.Command, r.Started.Local().Format("2006-01-02 15:04:05"), end, r.Outcome,
 				r.Counts.Sent, r.Counts.Unchanged, r.Counts.Skipped, r.Counts.Failed)
 			if r.Error != "" {
-				fmt.Fprintf(w, "             stopped by: %s\n", r.Error)
+				fmt.Fprintf(w, "             error: %s\n", r.Error)
+			}
+			if r.Next != nil {
+				fmt.Fprintf(w, "             next poll: %s\n", r.Next.Local().Format("2006-01-02 15:04:05"))
 			}
 		}
 		if len(s.Failed) > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lanyingim/lanying-ingest/cmd/lanying-ingest/internal/config"
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/watch"
 )
@@ -38,7 +39,9 @@ func newWatchCommand(g *globals) *cobra.Command {
 		Use:   "watch [flags] [PATH ...]",
 		Short: "Sync folders, then keep them in sync as files change",
 		Long: `watch syncs each PATH (or the configuration's sources) like sync, then follows
-the folders through filesystem events: a file saved, replaced, renamed, moved
+the folders through filesystem events, and reads websites and buckets again
+every interval (a source's interval:, by default 1h for sites and 5m for
+buckets): a file saved, replaced, renamed, moved
 in or deleted reaches the chatbot (or the state) within about a second. A
 file is sent once its size and modification time have been stable for
 --settle, so a file still being written is never sent early. A full pass
@@ -72,16 +75,28 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 	// One daemon (one pool of workers) per chatbot; all share the API rate.
 	var daemons []*watch.Daemon
 	for _, group := range byTarget(sess.folders) {
-		folders := make([]watch.Folder, len(group))
-		for i, f := range group {
-			if f.dir == nil {
-				return usageErr(fmt.Errorf("watch follows folders; %s is not one", f.src.ID()),
-					"sync buckets and sites from cron or a systemd timer (see the README)")
+		var folders []watch.Folder
+		var pollers []watch.Poller
+		for _, f := range group {
+			if f.dir != nil {
+				folders = append(folders, f.dir)
+				continue
 			}
-			folders[i] = f.dir
+			pollers = append(pollers, watch.Poller{Source: f.src, Interval: pollInterval(f.spec)})
 		}
-		daemons = append(daemons, watch.New(folders, a.api, a.up, sess.store, group[0].target, sess.syncerOptions(nil, -1), watch.Options{
+		target := group[0].target
+		daemons = append(daemons, watch.New(folders, pollers, a.api, a.up, sess.store, target, sess.syncerOptions(nil, -1), watch.Options{
 			Settle: o.settle, Rescan: o.rescan, Logger: g.logger, Observer: observers{ui, m},
+			OnPoll: func(p watch.Poll) {
+				m.polled(p)
+				errText := ""
+				if p.Err != nil {
+					errText = p.Err.Error()
+				}
+				if err := sess.store.RecordPoll(context.Background(), target.ID, p.Source, p.Started, p.Ended, p.Next, errText); err != nil {
+					g.logger.Warn("recording a poll failed", "source", p.Source, "error", err)
+				}
+			},
 		}))
 	}
 	m.depth(func() int {
@@ -133,6 +148,23 @@ func runWatch(ctx context.Context, o *watchOptions, g *globals, paths []string) 
 	g.logger.Info("stopped", "sent", c.Sent, "unchanged", c.Unchanged, "skipped", c.Skipped, "failed", c.Failed,
 		"deleted", c.Deleted, "bytes", bytes)
 	return err
+}
+
+// Default polling intervals of sources without filesystem events.
+const (
+	defaultWebInterval = time.Hour
+	defaultS3Interval  = 5 * time.Minute
+)
+
+func pollInterval(s config.Source) time.Duration {
+	switch {
+	case s.Interval > 0:
+		return time.Duration(s.Interval)
+	case s.Type == "web":
+		return defaultWebInterval
+	default:
+		return defaultS3Interval
+	}
 }
 
 // byTarget groups folders by the chatbot they go to, in their order.

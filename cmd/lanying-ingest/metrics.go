@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/watch"
 )
 
 // metrics are the daemon's Prometheus metrics, in a registry of their own.
@@ -23,6 +24,9 @@ type metrics struct {
 	lastSuccess atomic.Int64 // unix seconds of the last document sent or found unchanged
 	queue       func() int
 	started     time.Time
+	lastPoll    *prometheus.GaugeVec
+	nextPoll    *prometheus.GaugeVec
+	pollOK      *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -39,6 +43,13 @@ func newMetrics() *metrics {
 		Help:    "Time to deliver a sent document: slot, upload and message.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 	})
+	m.lastPoll = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lanying_ingest_source_last_poll_timestamp_seconds",
+		Help: "When a web or s3 source was last read (unix time)."}, []string{"source"})
+	m.nextPoll = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lanying_ingest_source_next_poll_timestamp_seconds",
+		Help: "When a web or s3 source is read next (unix time)."}, []string{"source"})
+	m.pollOK = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lanying_ingest_source_up",
+		Help: "1 when the last reading of a web or s3 source succeeded, else 0."}, []string{"source"})
+	m.reg.MustRegister(m.lastPoll, m.nextPoll, m.pollOK)
 	for _, o := range []ingest.Outcome{ingest.Sent, ingest.Unchanged, ingest.Skipped, ingest.Failed, ingest.Deleted} {
 		m.documents.WithLabelValues(string(o))
 	}
@@ -53,6 +64,17 @@ func newMetrics() *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// polled records one reading of a polled source.
+func (m *metrics) polled(p watch.Poll) {
+	m.lastPoll.WithLabelValues(p.Source).Set(float64(p.Ended.Unix()))
+	m.nextPoll.WithLabelValues(p.Source).Set(float64(p.Next.Unix()))
+	up := 1.0
+	if p.Err != nil {
+		up = 0
+	}
+	m.pollOK.WithLabelValues(p.Source).Set(up)
 }
 
 // depth sets the function that reports the queue depth.

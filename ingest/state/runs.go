@@ -18,6 +18,7 @@ type Run struct {
 	Outcome string    // running, ok, failed, stopped
 	Counts  ingest.Counts
 	Error   string
+	Next    time.Time // a polled source: when it is read again
 }
 
 // StartRun records the start of a run and returns its id.
@@ -38,21 +39,39 @@ func (s *DB) EndRun(ctx context.Context, id int64, outcome string, c ingest.Coun
 	return err
 }
 
+// RecordPoll records one reading of a polled source by the daemon, and
+// when it comes next. Only the latest few per source are kept.
+func (s *DB) RecordPoll(ctx context.Context, target, source string, started, ended, next time.Time, errText string) error {
+	outcome := "ok"
+	if errText != "" {
+		outcome = "failed"
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO runs (target, source, command, started_at, ended_at, outcome, error, next_at)
+		VALUES (?, ?, 'poll', ?, ?, ?, ?, ?)`, target, source, started.UnixMilli(), ended.UnixMilli(), outcome, errText, next.UnixMilli())
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `DELETE FROM runs WHERE target = ? AND source = ? AND command = 'poll' AND id NOT IN
+		(SELECT id FROM runs WHERE target = ? AND source = ? AND command = 'poll' ORDER BY id DESC LIMIT 10)`, target, source, target, source)
+	return err
+}
+
 // LastRun returns the latest run of (target, source), if any.
 func (s *DB) LastRun(ctx context.Context, target, source string) (Run, bool, error) {
 	r := Run{Target: target, Source: source}
 	var started, ended int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, command, started_at, ended_at, outcome, sent, unchanged, skipped, failed, deleted, error
+	var next int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, command, started_at, ended_at, outcome, sent, unchanged, skipped, failed, deleted, error, next_at
 		FROM runs WHERE target = ? AND source = ? ORDER BY started_at DESC, id DESC LIMIT 1`, target, source).
 		Scan(&r.ID, &r.Command, &started, &ended, &r.Outcome, &r.Counts.Sent, &r.Counts.Unchanged, &r.Counts.Skipped,
-			&r.Counts.Failed, &r.Counts.Deleted, &r.Error)
+			&r.Counts.Failed, &r.Counts.Deleted, &r.Error, &next)
 	if err != nil {
 		if isNoRows(err) {
 			return Run{}, false, nil
 		}
 		return Run{}, false, err
 	}
-	r.Started, r.Ended = fromMillis(started), fromMillis(ended)
+	r.Started, r.Ended, r.Next = fromMillis(started), fromMillis(ended), fromMillis(next)
 	return r, true, nil
 }
 

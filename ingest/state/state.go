@@ -20,7 +20,7 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS runs (
 	skipped    INTEGER NOT NULL DEFAULT 0,
 	failed     INTEGER NOT NULL DEFAULT 0,
 	deleted    INTEGER NOT NULL DEFAULT 0,
-	error      TEXT    NOT NULL DEFAULT ''
+	error      TEXT    NOT NULL DEFAULT '',
+	next_at    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_source ON runs (target, source, started_at);
 `
@@ -162,6 +163,11 @@ func (s *DB) init(ctx context.Context) error {
 		}
 		if _, err := s.db.ExecContext(ctx, schema); err != nil {
 			return err
+		}
+		if v == 2 { // schema 3 added when a polled source is read next
+			if _, err := s.db.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return err
+			}
 		}
 		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 			return err

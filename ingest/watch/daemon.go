@@ -45,11 +45,14 @@ type Options struct {
 	RetryMax  time.Duration   // longest such delay
 	Logger    *slog.Logger    // events worth a person's attention
 	Observer  ingest.Observer // every result, for logs and metrics; may be nil
+	OnPoll    func(Poll)      // after each reading of a polled source; may be nil
 }
 
-// Daemon keeps folders in sync with one Syncer.
+// Daemon keeps folders (by events) and polled sources (by interval) in
+// sync with one Syncer.
 type Daemon struct {
 	folders []Folder
+	pollers []Poller
 	syncer  *ingest.Syncer
 	store   ingest.Store
 	target  string
@@ -67,7 +70,7 @@ type Daemon struct {
 // New returns a daemon that delivers the folders' documents to target
 // through one Syncer (one pool of workers); sopts.Observer is replaced
 // by the daemon, which passes every result on to opts.Observer.
-func New(folders []Folder, api ingest.API, up ingest.Uploader, store ingest.Store, target ingest.Target, sopts ingest.Options, opts Options) *Daemon {
+func New(folders []Folder, pollers []Poller, api ingest.API, up ingest.Uploader, store ingest.Store, target ingest.Target, sopts ingest.Options, opts Options) *Daemon {
 	if opts.Settle <= 0 {
 		opts.Settle = DefaultSettle
 	}
@@ -83,7 +86,7 @@ func New(folders []Folder, api ingest.API, up ingest.Uploader, store ingest.Stor
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{folders: folders, store: store, target: target.ID, opts: opts,
+	d := &Daemon{folders: folders, pollers: pollers, store: store, target: target.ID, opts: opts,
 		rescanC: make(chan struct{}, 1), retries: map[string]int{}}
 	sopts.Observer = d
 	sopts.PrehashNew = true // renames are common here: they should cost no upload
@@ -108,9 +111,12 @@ func (d *Daemon) Depth() int {
 // deliveries then finish unless ctx ends first. sum collects results. It
 // returns a *ingest.FatalError when the run had to stop.
 func (d *Daemon) Run(ctx context.Context, stop <-chan struct{}, sum *ingest.Summary) error {
-	parts := make([]ingest.Source, len(d.folders))
-	for i, f := range d.folders {
-		parts[i] = f
+	parts := make([]ingest.Source, 0, len(d.folders)+len(d.pollers))
+	for _, f := range d.folders {
+		parts = append(parts, f)
+	}
+	for _, p := range d.pollers {
+		parts = append(parts, p.Source)
 	}
 	d.feed = newFeed(parts, stop)
 	t, err := newTree(d.opts.Logger)
@@ -130,6 +136,9 @@ func (d *Daemon) Run(ctx context.Context, stop <-chan struct{}, sum *ingest.Summ
 	done := make(chan error, 1)
 	go func() { done <- d.syncer.Run(ctx, d.feed, sum) }()
 	go d.pass(ctx, stop)
+	for _, p := range d.pollers {
+		go d.poll(ctx, stop, p)
+	}
 	return d.loop(ctx, stop, done)
 }
 
@@ -314,4 +323,5 @@ func (d *Daemon) scheduleRetry(r ingest.Result) {
 			time.AfterFunc(delay, func() { d.feed.push(f.ID(), f.Document(r.Key)) })
 		}
 	}
+	// A polled source's failed document comes back with its next poll.
 }

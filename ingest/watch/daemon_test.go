@@ -63,7 +63,7 @@ func startRigAt(t testing.TB, emu *emulator.Emulator, url string, files map[stri
 	if opts.Settle == 0 {
 		opts.Settle = 150 * time.Millisecond
 	}
-	d := watch.New([]watch.Folder{r.src}, api, uploader.New(nil), r.store, r.target,
+	d := watch.New([]watch.Folder{r.src}, nil, api, uploader.New(nil), r.store, r.target,
 		ingest.Options{Retry: ingest.RetryPolicy{Attempts: 2, Base: time.Millisecond}}, opts)
 	sum := &ingest.Summary{Limit: 100}
 	go func() { r.done <- d.Run(context.Background(), r.stop, sum) }()
@@ -231,3 +231,5 @@ func TestWatchStopsCleanly(t *testing.T) {
 		t.Fatal("the daemon did not stop")
 	}
 }
+
+func newFolder(root string) (*dir.Source, error) { return dir.New(root, dir.Options{}) }

@@ -69,6 +69,9 @@ type Source struct {
 	// the same app than the lanying: section's.
 	ChatbotID   int64 `yaml:"chatbot_id"`
 	AdminUserID int64 `yaml:"admin_user_id"`
+	// Interval is how often watch reads a web or s3 source again (default
+	// 1h for sites, 5m for buckets); folders follow filesystem events.
+	Interval Duration `yaml:"interval"`
 
 	// s3 sources: where the bucket is and how to sign in. Without
 	// access_key_id_env, credentials come from the standard AWS chain

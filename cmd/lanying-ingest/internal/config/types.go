@@ -99,7 +99,7 @@ var knownKeys = []string{
 	"name", "type", "path", "url", "region", "endpoint", "path_style", "profile", "access_key_id_env",
 	"secret_access_key_env", "urls", "urls_file", "sitemaps", "seeds", "max_depth", "max_pages", "scope",
 	"include_urls", "exclude_urls", "mode", "user_agent", "headers", "rate_per_host", "per_host",
-	"max_page_size", "ignore_robots", "include", "exclude", "as_text", "follow_symlinks", "max_file_size", "metadata",
+	"max_page_size", "ignore_robots", "interval", "include", "exclude", "as_text", "follow_symlinks", "max_file_size", "metadata",
 }
 
 // suggest returns the known key closest to an unknown one, if close.
