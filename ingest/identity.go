@@ -74,11 +74,12 @@ func (s *Syncer) rename(ctx context.Context, srcID string, d Document, old Recor
 	return r
 }
 
-// gone records that a document (or, for a key ending in "/", a whole
-// directory) left its source. The chatbot keeps it: the API cannot delete.
+// gone records that a document left its source: a key ending in "/" is a
+// whole directory, one ending in "#" a link file and every page it named.
+// The chatbot keeps them: the API cannot delete.
 func (s *Syncer) gone(ctx context.Context, srcID string, d Document, r Result) Result {
 	var recs []Record
-	if strings.HasSuffix(d.Key, "/") {
+	if strings.HasSuffix(d.Key, "/") || strings.HasSuffix(d.Key, "#") {
 		err := s.store.List(ctx, s.target.ID, srcID, d.Key, func(rec Record) error {
 			recs = append(recs, rec)
 			return nil

@@ -263,11 +263,14 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 			out = append(out, folder{src: src, spec: s, memo: m})
 			continue
 		}
+		m := &memo{}
+		opts.Links = linkExpander(m, opts.Metadata)
 		src, err := dir.New(s.Path, opts)
 		if err != nil {
 			return nil, usageErr(err, "globs use * ? [..] and ** (any directories)")
 		}
-		out = append(out, folder{src: src, dir: src, spec: s})
+		m.source = src.ID()
+		out = append(out, folder{src: src, dir: src, spec: s, memo: m})
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/lanyingim/lanying-ingest/cmd/lanying-ingest/internal/config"
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/meta"
 	"github.com/lanyingim/lanying-ingest/ingest/web"
 )
 
@@ -72,25 +72,13 @@ func newWeb(s config.Source, static map[string]any, m *memo) (*web.Source, error
 
 // readURLList reads a file of URLs, one a line; # starts a comment.
 func readURLList(path string) ([]string, error) {
-	fh, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	var out []string
-	sc := bufio.NewScanner(fh)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, "#"); i >= 0 && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line == "" {
-			continue
-		}
-		if !strings.HasPrefix(line, "http://") && !strings.HasPrefix(line, "https://") {
-			return nil, fmt.Errorf("%s:%d: %q is not an http(s) URL", path, n, line)
-		}
-		out = append(out, line)
+	urls, err := meta.ParseURLList(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return out, sc.Err()
+	return urls, nil
 }

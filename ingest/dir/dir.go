@@ -35,13 +35,26 @@ type Options struct {
 	// FollowSymlinks follows symbolic links (loop-safe) instead of
 	// skipping them.
 	FollowSymlinks bool
+	// Links, when set, turns link files (.url, .webloc, .urls) into the
+	// documents of the pages they point at; without it they are skipped
+	// as unsupported.
+	Links LinkExpander
 }
+
+// LinkExpander yields the documents of the pages a link file points at;
+// their keys start with linkKey + "#", and pages the file no longer names
+// are yielded Gone.
+type LinkExpander func(ctx context.Context, linkKey string, urls []string, yield func(ingest.Document) error) error
+
+// ReasonBadLinkFile skips a link file that names no usable URL.
+const ReasonBadLinkFile ingest.Reason = "bad_link_file"
 
 // Source is a folder (or a single file).
 type Source struct {
 	root   string // absolute
 	rules  *rules.Rules
 	follow bool
+	links  LinkExpander
 }
 
 var _ ingest.Source = (*Source)(nil)
@@ -57,7 +70,7 @@ func New(root string, o Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", root, err)
 	}
-	return &Source{root: filepath.Clean(abs), rules: r, follow: o.FollowSymlinks}, nil
+	return &Source{root: filepath.Clean(abs), rules: r, follow: o.FollowSymlinks, links: o.Links}, nil
 }
 
 // ID is "dir:" and the absolute path.
@@ -89,7 +102,7 @@ func (s *Source) Walk(ctx context.Context, yield func(ingest.Document) error) er
 	}
 	if !info.IsDir() {
 		dirPath, name := filepath.Split(s.root)
-		return s.file(filepath.Clean(dirPath), name, info, nil, yield)
+		return s.file(ctx, filepath.Clean(dirPath), name, info, nil, yield)
 	}
 	w := &walker{s: s, yield: yield}
 	if id, ok := fileID(info); ok {
@@ -189,7 +202,7 @@ func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.Di
 	if sc, ok := byName[name+sidecarSuffix]; ok && !sc.IsDir() {
 		sidecar, _ = lstatAt(d, abs, sc.Name())
 	}
-	return w.s.file(abs, relp, info, sidecar, w.yield)
+	return w.s.file(ctx, abs, relp, info, sidecar, w.yield)
 }
 
 func (w *walker) subdir(ctx context.Context, absp, relp string, info fs.FileInfo) error {
@@ -229,8 +242,11 @@ func dirKey(rel string, isDir bool) string {
 
 // file yields one regular file of the directory dirAbs; relp is its key,
 // the path from the root.
-func (s *Source) file(dirAbs, relp string, info, sidecar fs.FileInfo, yield func(ingest.Document) error) error {
+func (s *Source) file(ctx context.Context, dirAbs, relp string, info, sidecar fs.FileInfo, yield func(ingest.Document) error) error {
 	name := path.Base(relp)
+	if s.links != nil && meta.IsLinkFile(name) {
+		return s.linkFile(ctx, filepath.Join(dirAbs, name), relp, yield)
+	}
 	reason, detail, dName, ctype := s.rules.File(relp, info.Size())
 	if reason != "" {
 		return yield(ingest.Document{Key: relp, Name: name, Size: info.Size(), Skip: reason, Detail: detail})
@@ -245,6 +261,19 @@ func (s *Source) file(dirAbs, relp string, info, sidecar fs.FileInfo, yield func
 	return yield(ingest.Document{
 		Key: relp, Name: dName, ContentType: ctype, Size: info.Size(), Version: version, Content: f,
 	})
+}
+
+// linkFile expands a link file into the documents of its pages.
+func (s *Source) linkFile(ctx context.Context, abs, key string, yield func(ingest.Document) error) error {
+	data, err := readLimited(abs, 1<<20)
+	if err != nil {
+		return yield(ingest.Document{Key: key, Name: path.Base(key), Err: fmt.Errorf("reading %s: %w", key, err)})
+	}
+	urls, err := meta.LinkFileURLs(key, data)
+	if err != nil {
+		return yield(ingest.Document{Key: key, Name: path.Base(key), Skip: ReasonBadLinkFile, Detail: err.Error()})
+	}
+	return s.links(ctx, key, urls, yield)
 }
 
 // stamp is a file's cheap version token: size and modification time.

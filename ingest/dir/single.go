@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lanyingim/lanying-ingest/ingest"
+	"github.com/lanyingim/lanying-ingest/ingest/meta"
 )
 
 var _ ingest.Exister = (*Source)(nil)
@@ -23,6 +24,9 @@ func (s *Source) Abs(key string) string {
 // Exists reports whether something is at key (a rename leaves nothing at
 // the old key; a copy leaves the original).
 func (s *Source) Exists(ctx context.Context, key string) (bool, error) {
+	if file, _, ok := strings.Cut(key, "#"); ok && s.links != nil {
+		key = file // a page of a link file lives as long as the file
+	}
 	_, err := os.Lstat(s.Abs(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -34,6 +38,12 @@ func (s *Source) Exists(ctx context.Context, key string) (bool, error) {
 // as Walk: a Gone document when nothing is there any more. A key whose
 // path has a hidden or excluded directory in it is skipped.
 func (s *Source) Document(key string) ingest.Document {
+	return s.document(key, false)
+}
+
+// document is Document; a link file is expanded only when expand is set
+// (and only its last page returned, so Documents is the way to expand).
+func (s *Source) document(key string, expand bool) ingest.Document {
 	key = path.Clean(strings.TrimSuffix(key, "/"))
 	name := path.Base(key)
 	if hiddenPath(key) {
@@ -45,6 +55,8 @@ func (s *Source) Document(key string) ingest.Document {
 	abs := s.Abs(key)
 	info, err := os.Lstat(abs)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && s.links != nil && meta.IsLinkFile(name):
+		return ingest.Document{Key: key + "#", Name: name, Gone: true} // with every page it named
 	case errors.Is(err, fs.ErrNotExist):
 		return ingest.Document{Key: key, Name: name, Gone: true}
 	case err != nil:
@@ -65,9 +77,28 @@ func (s *Source) Document(key string) ingest.Document {
 	if si, err := os.Lstat(abs + sidecarSuffix); err == nil && si.Mode().IsRegular() {
 		sidecar = si
 	}
+	if !expand && s.links != nil && meta.IsLinkFile(name) {
+		return ingest.Document{Key: key, Name: name, Skip: reasonLinkFile}
+	}
 	var doc ingest.Document
-	_ = s.file(filepath.Dir(abs), key, info, sidecar, func(d ingest.Document) error { doc = d; return nil })
+	_ = s.file(context.Background(), filepath.Dir(abs), key, info, sidecar, func(d ingest.Document) error { doc = d; return nil })
 	return doc
+}
+
+// reasonLinkFile marks a link file that Document did not expand.
+const reasonLinkFile ingest.Reason = "link_file"
+
+// Documents yields the documents at key as they are now: one, as
+// Document returns it, or, for a link file, those of its pages.
+func (s *Source) Documents(ctx context.Context, key string, yield func(ingest.Document) error) error {
+	name := path.Base(key)
+	if s.links == nil || !meta.IsLinkFile(name) {
+		return yield(s.Document(key))
+	}
+	if d := s.document(key, false); d.Skip != reasonLinkFile {
+		return yield(d)
+	}
+	return s.linkFile(ctx, s.Abs(key), key, yield)
 }
 
 // WalkDirs calls fn with every directory a Walk would enter (the folder

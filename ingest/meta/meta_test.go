@@ -1,6 +1,7 @@
 package meta_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lanyingim/lanying-ingest/ingest/meta"
@@ -55,5 +56,36 @@ func TestParseSidecar(t *testing.T) {
 		if _, err := meta.ParseSidecar([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestLinkFiles(t *testing.T) {
+	good := []struct{ name, data, want string }{
+		{"a.url", "[InternetShortcut]\r\nURL=https://example.com/page\r\nIconIndex=0\r\n", "https://example.com/page"},
+		{"a.URL", "\xef\xbb\xbf[{000214A0-0000-0000-C000-000000000046}]\nProp3=19,11\n[InternetShortcut]\nurl = http://intranet/x\n", "http://intranet/x"},
+		{"a.webloc", `<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd"><plist version="1.0"><dict><key>URL</key><string>https://example.com/mac</string></dict></plist>`, "https://example.com/mac"},
+		{"a.urls", "# pages\nhttps://a.example/1\n\nhttps://a.example/2  # second\nhttps://a.example/1\n", "https://a.example/1 https://a.example/2"},
+	}
+	for _, tc := range good {
+		urls, err := meta.LinkFileURLs(tc.name, []byte(tc.data))
+		if err != nil || strings.Join(urls, " ") != tc.want {
+			t.Errorf("%s: %v %v, want %s", tc.name, urls, err, tc.want)
+		}
+	}
+	bad := map[string]string{
+		"a.url":    "[Other]\nURL=https://x/\n",
+		"b.url":    "[InternetShortcut]\nURL=ftp://x/\n",
+		"a.webloc": "bplist00\x01\x02",
+		"b.webloc": "<plist><dict><key>Other</key><string>x</string></dict></plist>",
+		"a.urls":   "https://ok.example/\nnot a url\n",
+		"b.urls":   "# nothing\n",
+	}
+	for name, data := range bad {
+		if urls, err := meta.LinkFileURLs(name, []byte(data)); err == nil {
+			t.Errorf("%s accepted: %v", name, urls)
+		}
+	}
+	if !meta.IsLinkFile("x.WEBLOC") || meta.IsLinkFile("x.md") {
+		t.Error("IsLinkFile")
 	}
 }

@@ -21,6 +21,8 @@ type Folder interface {
 	ingest.Source
 	// Document is the document at key as it is now (Gone if nothing is there).
 	Document(key string) ingest.Document
+	// Documents yields the documents at key: one, or a link file's pages.
+	Documents(ctx context.Context, key string, yield func(ingest.Document) error) error
 	// WalkDirs calls fn for every directory a walk enters.
 	WalkDirs(ctx context.Context, fn func(abs, key string) error) error
 	// WalkDirsUnder is WalkDirs from the directory at key.
@@ -212,7 +214,7 @@ func (d *Daemon) settled(abs string, sig signature) {
 		if doc := f.Document(key); doc.Gone {
 			d.later(abs, dirRef{src: ref.src, key: key}, false)
 		} else {
-			d.feed.push(f.ID(), doc)
+			d.pushAll(f, key)
 		}
 	}
 }
@@ -230,8 +232,16 @@ func (d *Daemon) later(abs string, ref dirRef, wasDir bool) {
 		case wasDir:
 			d.feed.push(f.ID(), ingest.Document{Key: ref.key + "/", Gone: true})
 		default:
-			d.feed.push(f.ID(), f.Document(ref.key))
+			d.pushAll(f, ref.key)
 		}
+	})
+}
+
+// pushAll queues the documents at key: one, or a link file's pages.
+func (d *Daemon) pushAll(f Folder, key string) {
+	_ = f.Documents(context.Background(), key, func(doc ingest.Document) error {
+		d.feed.push(f.ID(), doc)
+		return nil
 	})
 }
 
@@ -320,7 +330,8 @@ func (d *Daemon) scheduleRetry(r ingest.Result) {
 	delay = delay/2 + rand.N(delay/2+1)
 	for _, f := range d.folders {
 		if f.ID() == r.Source {
-			time.AfterFunc(delay, func() { d.feed.push(f.ID(), f.Document(r.Key)) })
+			key, _, _ := strings.Cut(r.Key, "#") // a link file's page comes back with its file
+			time.AfterFunc(delay, func() { d.pushAll(f, key) })
 		}
 	}
 	// A polled source's failed document comes back with its next poll.
