@@ -25,7 +25,7 @@ import (
 // harness is the real pipeline against the emulator over HTTP, with a
 // real state database. middleware, if set, sits in front of the emulator.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	emu   *emulator.Emulator
 	store *state.DB
 	api   *lanying.Client
@@ -33,7 +33,7 @@ type harness struct {
 	root  string
 }
 
-func newHarness(t *testing.T, middleware func(http.Handler) http.Handler, token string) *harness {
+func newHarness(t testing.TB, middleware func(http.Handler) http.Handler, token string) *harness {
 	t.Helper()
 	h := &harness{t: t, emu: emulator.New(emulator.Config{})}
 	var handler http.Handler = h.emu

@@ -4,6 +4,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,7 +191,9 @@ func (s *DB) init(ctx context.Context) error {
 	if s.del, err = s.db.PrepareContext(ctx, `DELETE FROM documents WHERE target = ? AND source = ? AND key = ?`); err != nil {
 		return err
 	}
-	s.hash, err = s.db.PrepareContext(ctx, `SELECT `+columns+` FROM documents WHERE target = ? AND sha256 = ? ORDER BY source, key`)
+	// INDEXED BY: without it SQLite may prefer the primary key for an
+	// ORDER BY and scan every document of the target for each lookup.
+	s.hash, err = s.db.PrepareContext(ctx, `SELECT `+columns+` FROM documents INDEXED BY documents_by_hash WHERE target = ? AND sha256 = ?`)
 	return err
 }
 
@@ -224,7 +228,11 @@ func (s *DB) FindByHash(ctx context.Context, target, sum string) ([]ingest.Recor
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows)
+	recs, err := collect(rows)
+	slices.SortFunc(recs, func(a, b ingest.Record) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Key, b.Key))
+	})
+	return recs, err
 }
 
 // List calls fn with the records of (target, source) under prefix. They
