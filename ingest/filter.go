@@ -27,3 +27,6 @@ func (o *onlyFailed) Walk(ctx context.Context, yield func(Document) error) error
 		return yield(d)
 	})
 }
+
+// Partial reports true: a run of it is not a whole pass.
+func (o *onlyFailed) Partial() bool { return true }

@@ -114,6 +114,7 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.register(src)
+	snap := s.loadSnapshot(ctx, src)
 	// Unbuffered: a document is taken only by a free worker, so a source
 	// that stops yielding (a daemon shutting down) leaves nothing queued.
 	docs := make(chan Document)
@@ -141,7 +142,7 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.work(ctx, cancel, src.ID(), docs, sum)
+			s.work(ctx, cancel, src.ID(), docs, sum, snap)
 		}()
 	}
 	wg.Wait()
@@ -160,10 +161,13 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 		}
 		return fmt.Errorf("listing %s: %w", src.ID(), walkErr)
 	}
+	if err := s.saveSnapshot(ctx, src, snap); err != nil {
+		return fmt.Errorf("saving the snapshot of %s: %w", src.ID(), err)
+	}
 	return nil
 }
 
-func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID string, docs <-chan Document, sum *Summary) {
+func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID string, docs <-chan Document, sum *Summary, snap *runSnapshot) {
 	for d := range docs {
 		if ctx.Err() != nil {
 			continue // drain: the run is stopping
@@ -172,7 +176,13 @@ func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID s
 		if d.SourceID != "" {
 			id = d.SourceID
 		}
-		r := s.process(ctx, id, d)
+		var r Result
+		if snap.current(d) {
+			r = Result{Source: id, Key: d.Key, Name: d.Name, Outcome: Unchanged, Reason: ReasonUnchanged}
+		} else {
+			r = s.process(ctx, id, d)
+		}
+		snap.record(r, d.Version)
 		var outage *OutageError
 		switch {
 		case r.Outcome != Failed:

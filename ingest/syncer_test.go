@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -302,5 +303,52 @@ func TestExpiredPolicyGetsAFreshSlot(t *testing.T) {
 	}
 	if s := h.emu.Stats(); s.SlotRequests != 2 || s.Uploads != 1 {
 		t.Fatalf("stats %+v: want a second slot for the retry", s)
+	}
+}
+
+// countingStore counts the per-document lookups of a real state database.
+type countingStore struct {
+	*state.DB
+	gets atomic.Int32
+}
+
+func (c *countingStore) Get(ctx context.Context, target, source, key string) (ingest.Record, bool, error) {
+	c.gets.Add(1)
+	return c.DB.Get(ctx, target, source, key)
+}
+
+func TestSnapshotAnswersUnchangedWithoutLookups(t *testing.T) {
+	h := newHarness(t, nil, "")
+	for i := range 30 {
+		h.write(fmt.Sprintf("d/%02d.md", i), fmt.Sprintf("doc %d", i))
+	}
+	c := h.emu.Config()
+	target := ingest.Target{ID: "test|" + c.AppID, AdminUserID: c.AdminUserID, ChatbotID: c.ChatbotID}
+	cs := &countingStore{DB: h.store}
+	run := func() ingest.Counts {
+		src, _ := dir.New(h.root, dir.Options{})
+		sum := &ingest.Summary{}
+		if err := ingest.NewSyncer(h.api, uploader.New(nil), cs, target, h.opts).Run(context.Background(), src, sum); err != nil {
+			t.Fatal(err)
+		}
+		return sum.Counts
+	}
+	if c := run(); c.Sent != 30 {
+		t.Fatalf("%+v", c)
+	}
+	cs.gets.Store(0)
+	if c := run(); c.Unchanged != 30 || cs.gets.Load() != 0 {
+		t.Fatalf("%+v with %d lookups", c, cs.gets.Load())
+	}
+	h.write("d/05.md", "doc 5, edited")
+	os.Remove(filepath.Join(h.root, "d/07.md"))
+	if c := run(); c.Sent != 1 || c.Unchanged != 28 || cs.gets.Load() != 1 {
+		t.Fatalf("after an edit: %+v with %d lookups", c, cs.gets.Load())
+	}
+	// The deleted file left the snapshot: recreated, it is looked up again.
+	h.write("d/07.md", "doc 7")
+	cs.gets.Store(0)
+	if c := run(); c.Unchanged != 30 || cs.gets.Load() != 1 {
+		t.Fatalf("recreated: %+v with %d lookups", c, cs.gets.Load())
 	}
 }

@@ -131,6 +131,9 @@ func (s *DB) Forget(ctx context.Context, source, key string) (int64, error) {
 	}
 	res, err := s.db.ExecContext(ctx, q, args...)
 	s.cache.clear()
+	if err == nil { // a snapshot would still say "sent"
+		_, err = s.db.ExecContext(ctx, `DELETE FROM snapshots WHERE source = ?`, source)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 3
+const schemaVersion = 4
 
 const schema = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS runs (
 	next_at    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_source ON runs (target, source, started_at);
+CREATE TABLE IF NOT EXISTS snapshots (
+	target TEXT NOT NULL,
+	source TEXT NOT NULL,
+	data   BLOB NOT NULL,
+	PRIMARY KEY (target, source)
+) WITHOUT ROWID;
 `
 
 // DB is a state database. It implements ingest.Store.
