@@ -127,6 +127,15 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 		defer close(docs)
 		walkErr = src.Walk(ctx, func(d Document) error {
 			s.opts.Observer.Found(&d)
+			if snap.current(d) {
+				// Unchanged by the snapshot: settled here, without a
+				// worker or a lookup (most of a re-sync).
+				r := Result{Source: src.ID(), Key: d.Key, Name: d.Name, Outcome: Unchanged, Reason: ReasonUnchanged}
+				snap.record(r, d.Version)
+				sum.Add(r)
+				s.opts.Observer.Done(r)
+				return nil
+			}
 			select {
 			case docs <- d:
 				return nil
@@ -176,12 +185,7 @@ func (s *Syncer) work(ctx context.Context, stop context.CancelCauseFunc, srcID s
 		if d.SourceID != "" {
 			id = d.SourceID
 		}
-		var r Result
-		if snap.current(d) {
-			r = Result{Source: id, Key: d.Key, Name: d.Name, Outcome: Unchanged, Reason: ReasonUnchanged}
-		} else {
-			r = s.process(ctx, id, d)
-		}
+		r := s.process(ctx, id, d)
 		snap.record(r, d.Version)
 		var outage *OutageError
 		switch {

@@ -148,22 +148,28 @@ func (w *walker) dir(ctx context.Context, abs, rel string) error {
 		return w.emit(ingest.Document{Key: rel + "/", Name: path.Base(rel), Err: fmt.Errorf("listing %s: %w", rel, err)})
 	}
 	defer d.Close() // kept open: files are looked at relative to it
-	byName := make(map[string]fs.DirEntry, len(entries))
+	// The sidecars of this directory, by the name of their document.
+	var sidecars map[string]fs.DirEntry
 	for _, e := range entries {
-		byName[e.Name()] = e
+		if base, ok := strings.CutSuffix(e.Name(), sidecarSuffix); ok && !e.IsDir() {
+			if sidecars == nil {
+				sidecars = map[string]fs.DirEntry{}
+			}
+			sidecars[base] = e
+		}
 	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.entry(ctx, d, abs, rel, e, byName); err != nil {
+		if err := w.entry(ctx, d, abs, rel, e, sidecars); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.DirEntry, byName map[string]fs.DirEntry) error {
+func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.DirEntry, sidecars map[string]fs.DirEntry) error {
 	name := e.Name()
 	relp, absp := path.Join(rel, name), filepath.Join(abs, name)
 	isDir := e.IsDir()
@@ -199,7 +205,7 @@ func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.Di
 		return w.skip(relp, ingest.ReasonNotRegular, fmt.Sprintf("not a regular file (%s): never opened", info.Mode().Type()))
 	}
 	var sidecar fs.FileInfo
-	if sc, ok := byName[name+sidecarSuffix]; ok && !sc.IsDir() {
+	if sc, ok := sidecars[name]; ok {
 		sidecar, _ = lstatAt(d, abs, sc.Name())
 	}
 	return w.s.file(ctx, abs, relp, info, sidecar, w.yield)
