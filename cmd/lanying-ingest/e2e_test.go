@@ -84,18 +84,11 @@ func parseSummary(t *testing.T, r result) summary {
 	return s
 }
 
+// startEmulator serves a default emulator and returns the environment
+// that points lanying-ingest at it.
 func startEmulator(t *testing.T) (*emulator.Server, []string) {
 	t.Helper()
-	srv, err := emulator.Start("127.0.0.1:0", emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c := srv.Config()
-	return srv, []string{
-		"LANYING_API_ENDPOINT=" + srv.URL, "LANYING_APP_ID=" + c.AppID, "LANYING_ACCESS_TOKEN=" + c.AccessToken,
-		"LANYING_ADMIN_USER_ID=1001", "LANYING_CHATBOT_ID=2001",
-	}
+	return startFaultyEmulator(t, emulator.Config{})
 }
 
 func writeTree(t *testing.T, files map[string]string) string {
