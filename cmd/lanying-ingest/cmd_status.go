@@ -150,9 +150,13 @@ func writeStatus(w io.Writer, path string, sources []statusSource) {
 			if r.Ended != nil {
 				end = r.Ended.Local().Format("15:04:05") + fmt.Sprintf(" (%s)", r.Ended.Sub(r.Started).Round(time.Second))
 			}
-			fmt.Fprintf(w, "  last run:  %s %s → %s: %s; sent %d, unchanged %d, skipped %d, failed %d\n",
-				r.Command, r.Started.Local().Format("2006-01-02 15:04:05"), end, r.Outcome,
+			counts := fmt.Sprintf("; sent %d, unchanged %d, skipped %d, failed %d",
 				r.Counts.Sent, r.Counts.Unchanged, r.Counts.Skipped, r.Counts.Failed)
+			if r.Command == "poll" { // watch reads the source; documents are counted one by one
+				counts = ""
+			}
+			fmt.Fprintf(w, "  last run:  %s %s → %s: %s%s\n",
+				r.Command, r.Started.Local().Format("2006-01-02 15:04:05"), end, r.Outcome, counts)
 			if r.Error != "" {
 				fmt.Fprintf(w, "             error: %s\n", r.Error)
 			}
