@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -270,7 +271,7 @@ func TestWatchBinary(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(binary, "watch", "--state", filepath.Join(t.TempDir(), "s.db"), "--listen", addr, "--settle", "100ms", root)
 	cmd.Env = append([]string{"HOME=" + t.TempDir()}, env...)
-	var errb bytes.Buffer
+	var errb syncBuffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -317,4 +318,23 @@ func TestWatchBinary(t *testing.T) {
 	if !strings.Contains(errb.String(), "stopped") {
 		t.Errorf("no stop line: %s", errb.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer a running process may write while a test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -47,7 +46,7 @@ func TestWatchLinkFiles(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "s.db")
 	cmd := exec.Command(binary, "watch", "-v", "--settle", "100ms", "--state", state, root)
 	cmd.Env = append([]string{"HOME=" + t.TempDir()}, env...)
-	var errb bytes.Buffer
+	var errb syncBuffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
