@@ -204,8 +204,10 @@ func TestOutageIsWaitedOutWithoutBurningRetries(t *testing.T) {
 		})
 	}
 	h := newHarness(t, mw, "")
-	h.opts.Retry = ingest.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}
-	h.opts.Outage = ingest.OutagePolicy{Threshold: 4, GiveUp: time.Minute}
+	// More attempts than the threshold: a document's own failures open
+	// the breaker before its retries run out (as the defaults, 10 and 8).
+	h.opts.Retry = ingest.RetryPolicy{Attempts: 5, Base: time.Millisecond, Max: 2 * time.Millisecond}
+	h.opts.Outage = ingest.OutagePolicy{Threshold: 3, GiveUp: time.Minute}
 	for i := range 20 {
 		h.write(fmt.Sprintf("d%02d.md", i), fmt.Sprintf("doc %d", i))
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/lanyingim/lanying-ingest/uploader"
 )
 
-// Outage handling defaults.
+// Outage handling defaults. The threshold stays below DefaultAttempts: a
+// document's own failures then open the breaker before its retries run
+// out, so an outage never fails documents one by one.
 const (
 	DefaultOutageThreshold = 8               // transient failures in a row, across all workers
 	DefaultOutageGiveUp    = 5 * time.Minute // how long sync waits for the API to come back

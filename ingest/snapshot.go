@@ -27,10 +27,12 @@ const maxSnapshot = 500_000
 
 // runSnapshot is the snapshot a run reads and the one it writes.
 type runSnapshot struct {
-	mu   sync.Mutex
-	old  map[string]string
-	seen map[string]string // documents ending sent or unchanged in this run
-	off  bool              // too large: nothing is written
+	ready chan struct{} // closed once old is loaded
+	mu    sync.Mutex
+	old   map[string]string
+	seen  []string          // keys the old snapshot vouched for in this run
+	fresh map[string]string // documents ending sent or unchanged that the old snapshot did not vouch for
+	off   bool              // too large: nothing is written
 }
 
 // loadSnapshot reads the snapshot of src, or returns nil when the store
@@ -43,25 +45,36 @@ func (s *Syncer) loadSnapshot(ctx context.Context, src Source) *runSnapshot {
 	if p, ok := src.(Partial); ok && p.Partial() {
 		return nil
 	}
-	rs := &runSnapshot{seen: map[string]string{}}
-	if !s.opts.Force {
-		rs.old, _ = store.LoadSnapshot(ctx, s.target.ID, src.ID())
-	}
+	rs := &runSnapshot{fresh: map[string]string{}, ready: make(chan struct{})}
+	// Read while the walk starts: the first directories cost as much.
+	go func() {
+		defer close(rs.ready)
+		if !s.opts.Force {
+			rs.old, _ = store.LoadSnapshot(ctx, s.target.ID, src.ID())
+			rs.seen = make([]string, 0, len(rs.old))
+		}
+	}()
 	return rs
 }
 
-// current reports whether the snapshot knows d as sent with its version.
+// current reports whether the snapshot knows d as sent with its version
+// (and remembers that it was seen).
 func (rs *runSnapshot) current(d Document) bool {
 	if rs == nil || d.Version == "" {
 		return false
 	}
+	<-rs.ready
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	v, ok := rs.old[d.Key]
-	return ok && v == d.Version
+	if v, ok := rs.old[d.Key]; !ok || v != d.Version {
+		return false
+	}
+	rs.seen = append(rs.seen, d.Key)
+	return true
 }
 
-// record keeps a document that ended sent or unchanged.
+// record keeps a document that ended sent or unchanged without the
+// snapshot's word.
 func (rs *runSnapshot) record(r Result, version string) {
 	if rs == nil || version == "" || (r.Outcome != Sent && r.Outcome != Unchanged) {
 		return
@@ -71,16 +84,28 @@ func (rs *runSnapshot) record(r Result, version string) {
 	if rs.off {
 		return
 	}
-	rs.seen[r.Key] = version
-	if len(rs.seen) > maxSnapshot {
-		rs.off, rs.seen = true, nil
+	rs.fresh[r.Key] = version
+	if len(rs.fresh)+len(rs.old) > maxSnapshot {
+		rs.off, rs.fresh = true, nil
 	}
 }
 
-// save writes the new snapshot after a complete run.
+// saveSnapshot writes the new snapshot after a complete run: what was
+// seen, vouched for or fresh. A run that changed nothing writes nothing.
 func (s *Syncer) saveSnapshot(ctx context.Context, src Source, rs *runSnapshot) error {
 	if rs == nil || rs.off {
 		return nil
 	}
-	return s.store.(Snapshots).SaveSnapshot(ctx, s.target.ID, src.ID(), rs.seen)
+	<-rs.ready
+	if len(rs.fresh) == 0 && len(rs.seen) == len(rs.old) {
+		return nil
+	}
+	versions := make(map[string]string, len(rs.seen)+len(rs.fresh))
+	for _, k := range rs.seen {
+		versions[k] = rs.old[k]
+	}
+	for k, v := range rs.fresh {
+		versions[k] = v
+	}
+	return s.store.(Snapshots).SaveSnapshot(ctx, s.target.ID, src.ID(), versions)
 }

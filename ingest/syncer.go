@@ -131,7 +131,6 @@ func (s *Syncer) Run(ctx context.Context, src Source, sum *Summary) error {
 				// Unchanged by the snapshot: settled here, without a
 				// worker or a lookup (most of a re-sync).
 				r := Result{Source: src.ID(), Key: d.Key, Name: d.Name, Outcome: Unchanged, Reason: ReasonUnchanged}
-				snap.record(r, d.Version)
 				sum.Add(r)
 				s.opts.Observer.Done(r)
 				return nil

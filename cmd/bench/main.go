@@ -28,6 +28,7 @@ type config struct {
 	flow     string
 	flowN    int
 	markdown bool
+	only     string
 }
 
 func main() {
@@ -41,6 +42,7 @@ func main() {
 	flag.StringVar(&c.flow, "flow", "../shared/bench/documented-flow.sh", "the documented flow script (slot, upload, send with curl, one file at a time)")
 	flag.IntVar(&c.flowN, "flow-files", 200, "files the documented flow sends (its rate is measured on these)")
 	flag.BoolVar(&c.markdown, "markdown", false, "print the table as Markdown")
+	flag.StringVar(&c.only, "only", "", "run one scenario: bulk, large or tree")
 	flag.Parse()
 	if *quick {
 		c.files, c.big, c.tree, c.flowN = 2_000, 256<<20, 20_000, 100
@@ -62,8 +64,14 @@ func runBench(c config) error {
 	}
 	defer h.close()
 	var rows []row
-	for _, s := range []func() (row, error){h.bulk, h.large, h.unchanged} {
-		r, err := s()
+	for _, sc := range []struct {
+		name string
+		run  func() (row, error)
+	}{{"bulk", h.bulk}, {"large", h.large}, {"tree", h.unchanged}} {
+		if c.only != "" && c.only != sc.name {
+			continue
+		}
+		r, err := sc.run()
 		if err != nil {
 			return err
 		}

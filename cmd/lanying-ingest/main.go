@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ type globals struct {
 	quiet          bool
 	logFormat      string
 	progressEvery  time.Duration // progress lines when stderr is not a terminal
+	cpuProfile     string        // write a CPU profile here (for developers)
 	logger         *slog.Logger
 }
 
@@ -56,6 +58,7 @@ func main() {
 func run(ctx context.Context, g *globals, args []string) int {
 	root := newRootCommand(g)
 	root.SetArgs(args)
+	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil {
@@ -81,6 +84,13 @@ nothing leaves the machine until you point it at your app.`,
 				return usageErr(fmt.Errorf("--log-format %q: want text or json", g.logFormat), "")
 			}
 			g.logger = newLogger(g)
+			if g.cpuProfile != "" {
+				f, err := os.Create(g.cpuProfile)
+				if err != nil {
+					return usageErr(err, "")
+				}
+				return pprof.StartCPUProfile(f)
+			}
 			return nil
 		},
 	}
@@ -90,6 +100,8 @@ nothing leaves the machine until you point it at your app.`,
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log lines as text or json (one object per line)")
 	root.PersistentFlags().DurationVar(&g.progressEvery, "progress-every", 30*time.Second, "when stderr is not a terminal, log a progress line this often")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err, "see "+cmd.CommandPath()+" --help") })
 	root.AddCommand(newSyncCommand(g), newWatchCommand(g), newStatusCommand(g), newForgetCommand(g),
 		newConfigCommand(g), newEmulatorCommand(g), newVersionCommand(g))

@@ -158,18 +158,26 @@ func (w *walker) dir(ctx context.Context, abs, rel string) error {
 			sidecars[base] = e
 		}
 	}
-	for _, e := range entries {
+	var pre *prestat
+	if w.yield != nil {
+		pre = startPrestat(d, abs, entries)
+		defer pre.wait() // runs before d.Close
+	}
+	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.entry(ctx, d, abs, rel, e, sidecars); err != nil {
+		info, err := pre.get(i)
+		if err := w.entry(ctx, d, abs, rel, e, sidecars, info, err); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.DirEntry, sidecars map[string]fs.DirEntry) error {
+// entry handles one directory entry; info is its look when the
+// look-ahead took it already (or statErr, its failure).
+func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.DirEntry, sidecars map[string]fs.DirEntry, info fs.FileInfo, statErr error) error {
 	name := e.Name()
 	relp, absp := path.Join(rel, name), filepath.Join(abs, name)
 	isDir := e.IsDir()
@@ -179,8 +187,10 @@ func (w *walker) entry(ctx context.Context, d *os.File, abs, rel string, e fs.Di
 	if strings.HasPrefix(name, ".") {
 		return w.skip(dirKey(relp, isDir), ingest.ReasonHidden, "dot-files and dot-directories are skipped")
 	}
-	var info fs.FileInfo
-	var err error
+	err := statErr
+	if err != nil {
+		return w.yield(ingest.Document{Key: relp, Name: name, Err: fmt.Errorf("reading %s: %w", relp, err)})
+	}
 	if e.Type()&fs.ModeSymlink != 0 {
 		if !w.s.follow {
 			return w.skip(relp, ingest.ReasonSymlink, "symbolic links are not followed (follow_symlinks: true follows them)")
