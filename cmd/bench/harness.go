@@ -45,19 +45,23 @@ func newHarness(c config) (*harness, error) {
 		return nil, fmt.Errorf("go build (run from the repository's root): %v\n%s", err, out)
 	}
 	var err error
-	if h.slow, err = h.startEmulator(c.latency); err != nil {
+	// Fixed ports when free: the state records the endpoint, so a later
+	// run finds the tree it filled before.
+	if h.slow, err = h.startEmulator(c.latency, "127.0.0.1:18741"); err != nil {
 		return nil, err
 	}
-	if h.fast, err = h.startEmulator(0); err != nil {
+	if h.fast, err = h.startEmulator(0, "127.0.0.1:18742"); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-func (h *harness) startEmulator(latency time.Duration) (*emu, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func (h *harness) startEmulator(latency time.Duration, preferred string) (*emu, error) {
+	ln, err := net.Listen("tcp", preferred)
 	if err != nil {
-		return nil, err
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
 	}
 	addr := ln.Addr().String()
 	ln.Close()

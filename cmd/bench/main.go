@@ -78,7 +78,9 @@ func runBench(c config) error {
 		rows = append(rows, r)
 		log.Printf("%s: %s", r.name, r.ours)
 	}
-	rows = append(rows, h.cpuRow())
+	if h.bulkDocs > 0 {
+		rows = append(rows, h.cpuRow())
+	}
 	printTable(os.Stdout, h.machine(), rows, c.markdown)
 	return nil
 }
