@@ -14,7 +14,7 @@ import (
 // or snapshot, robots.txt and rate limits, change detection, metadata),
 // keyed "<link file>#<url>", with the link file in its metadata. URLs the
 // file named before and names no more are yielded Gone.
-func linkExpander(m *memo, static map[string]any) dir.LinkExpander {
+func linkExpander(m *memo, static map[string]any, hosts *web.Hosts) dir.LinkExpander {
 	return func(ctx context.Context, linkKey string, urls []string, yield func(ingest.Document) error) error {
 		prefix := linkKey + "#"
 		before := map[string]bool{}
@@ -30,7 +30,7 @@ func linkExpander(m *memo, static map[string]any) dir.LinkExpander {
 		maps.Copy(meta, static)
 		meta["link_file"] = linkKey
 		src, err := web.New("links:"+linkKey, web.Options{
-			URLs: urls, Metadata: meta,
+			URLs: urls, Metadata: meta, Hosts: hosts,
 			UserAgent: "lanying-ingest/" + version + " (+https://github.com/lanyingim/lanying-ingest)",
 			Previous:  func(key string) (string, bool) { return m.previous(prefix + key) },
 		})

@@ -16,6 +16,7 @@ import (
 	"github.com/lanyingim/lanying-ingest/ingest/dir"
 	"github.com/lanyingim/lanying-ingest/ingest/rules"
 	"github.com/lanyingim/lanying-ingest/ingest/state"
+	"github.com/lanyingim/lanying-ingest/ingest/web"
 )
 
 // runOptions are the flags sync and watch share: the app, the state and
@@ -241,6 +242,7 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 		return nil, usageErr(errors.New("nothing to sync: give a PATH or a configuration file with sources"), "lanying-ingest sync ./docs")
 	}
 	var out []folder
+	hosts := web.NewHosts() // link files of every folder are polite together
 	for _, s := range specs {
 		opts, err := o.dirOptions(s, static)
 		if err != nil {
@@ -264,7 +266,7 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 			continue
 		}
 		m := &memo{}
-		opts.Links = linkExpander(m, opts.Metadata)
+		opts.Links = linkExpander(m, opts.Metadata, hosts)
 		src, err := dir.New(s.Path, opts)
 		if err != nil {
 			return nil, usageErr(err, "globs use * ? [..] and ** (any directories)")

@@ -17,12 +17,21 @@ import (
 // fetcher does every request of a source: per-host rate and concurrency
 // limits, robots.txt, the source's headers, redirect and size limits.
 type fetcher struct {
-	o  *Options
-	hc *http.Client
+	o     *Options
+	hc    *http.Client
+	hosts *Hosts
+}
 
+// Hosts is the politeness state of the hosts a program talks to (their
+// rate and concurrency limits, their robots.txt). Web sources that share
+// one (the link files of a folder, say) are polite together.
+type Hosts struct {
 	mu    sync.Mutex
 	hosts map[string]*host
 }
+
+// NewHosts returns an empty politeness state.
+func NewHosts() *Hosts { return &Hosts{hosts: map[string]*host{}} }
 
 type host struct {
 	lim    *rate.Limiter // nil: no limit
@@ -49,20 +58,24 @@ func newFetcher(o *Options) *fetcher {
 		}
 		return nil
 	}
-	return &fetcher{o: o, hc: &c, hosts: map[string]*host{}}
+	hosts := o.Hosts
+	if hosts == nil {
+		hosts = NewHosts()
+	}
+	return &fetcher{o: o, hc: &c, hosts: hosts}
 }
 
 func (f *fetcher) host(u *url.URL) *host {
 	key := u.Scheme + "://" + u.Host
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	h, ok := f.hosts[key]
+	f.hosts.mu.Lock()
+	defer f.hosts.mu.Unlock()
+	h, ok := f.hosts.hosts[key]
 	if !ok {
 		h = &host{sem: make(chan struct{}, f.o.PerHost)}
 		if !f.o.NoLimits {
 			h.lim = rate.NewLimiter(rate.Limit(f.o.RatePerHost), 1)
 		}
-		f.hosts[key] = h
+		f.hosts.hosts[key] = h
 	}
 	return h
 }

@@ -60,6 +60,7 @@ type Options struct {
 	NoLimits     bool              // no rate limit, no Crawl-delay (benchmarks, your own sites)
 	Metadata     map[string]any    // static metadata for every document
 	HTTPClient   *http.Client      // default: one with Timeout
+	Hosts        *Hosts            // politeness shared with other sources; default: the source's own
 
 	// Previous returns what the last run recorded for a key (the URL), for
 	// conditional requests; nil disables them.

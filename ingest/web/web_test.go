@@ -280,3 +280,23 @@ func TestCrawlDelayIsHonoured(t *testing.T) {
 		t.Fatalf("three pages in %s despite Crawl-delay: 1", gap)
 	}
 }
+
+func TestSharedHostsArePoliteTogether(t *testing.T) {
+	s := newSite(t, false)
+	hosts := web.NewHosts()
+	for _, p := range []string{"/a", "/b"} {
+		src, err := web.New("web:"+p, web.Options{URLs: []string{s.srv.URL + p}, Hosts: hosts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Walk(context.Background(), func(ingest.Document) error { return nil })
+	}
+	if n := s.hit("/robots.txt"); n != 1 {
+		t.Fatalf("robots.txt read %d times by two sources sharing hosts", n)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gap := s.times[len(s.times)-1].Sub(s.times[len(s.times)-2]); gap < 400*time.Millisecond {
+		t.Fatalf("the second source's page came %s after the first's: the shared rate (2/s) was not kept", gap)
+	}
+}
