@@ -100,15 +100,13 @@ const (
 
 // Reasons for failed documents.
 const (
-	ReasonSourceError    Reason = "source_error"          // the source could not read it
-	ReasonMetadata       Reason = "bad_metadata"          // sidecar or metadata invalid or too large
-	ReasonUploadFailed   Reason = "upload_failed"         // storage refused the bytes
-	ReasonSendFailed     Reason = "send_failed"           // /message/send refused the message
-	ReasonChangedMidway  Reason = "changed_during_upload" // re-sent on the next run
-	ReasonRetriesSpent   Reason = "retries_exhausted"     // transient failures did not clear
-	ReasonSlotFailed     Reason = "slot_failed"           // no upload slot
-	ReasonInterrupted    Reason = "interrupted"           // the run stopped before it finished
-	ReasonFatalElsewhere Reason = "run_stopped"           // another document hit a fatal error
+	ReasonSourceError   Reason = "source_error"          // the source could not read it
+	ReasonMetadata      Reason = "bad_metadata"          // sidecar or metadata invalid or too large
+	ReasonUploadFailed  Reason = "upload_failed"         // storage refused the bytes
+	ReasonSendFailed    Reason = "send_failed"           // /message/send refused the message
+	ReasonChangedMidway Reason = "changed_during_upload" // re-sent on the next run
+	ReasonRetriesSpent  Reason = "retries_exhausted"     // transient failures did not clear
+	ReasonSlotFailed    Reason = "slot_failed"           // no upload slot
 )
 
 // Outcome is how a document ended in a run.

@@ -64,9 +64,6 @@ func NewClient(endpoint, appID, token string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Endpoint returns the API endpoint the client talks to.
-func (c *Client) Endpoint() string { return c.endpoint.String() }
-
 // envelope is the shape of every API reply.
 type envelope struct {
 	Code    *int            `json:"code"`

@@ -76,9 +76,6 @@ func New(root string, o Options) (*Source, error) {
 // ID is "dir:" and the absolute path.
 func (s *Source) ID() string { return "dir:" + filepath.ToSlash(s.root) }
 
-// Root is the folder's absolute path.
-func (s *Source) Root() string { return s.root }
-
 // RootError is a folder that cannot be listed at all.
 type RootError struct {
 	Path string
