@@ -17,6 +17,7 @@ import (
 
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/dir"
+	"github.com/lanyingim/lanying-ingest/ingest/rules"
 	"github.com/lanyingim/lanying-ingest/ingest/state"
 	"github.com/lanyingim/lanying-ingest/lanying"
 	"github.com/lanyingim/lanying-ingest/lanying/emulator"
@@ -114,7 +115,7 @@ func TestSyncSendsOnceThenOnlyChanges(t *testing.T) {
 		h.write(p, c)
 	}
 	h.write("guide.md.metadata.json", `{"team":"docs"}`)
-	o := dir.Options{AsText: []string{".rst"}, Metadata: map[string]any{"origin": "test"}}
+	o := dir.Options{Options: rules.Options{AsText: []string{".rst"}, Metadata: map[string]any{"origin": "test"}}}
 	if c := h.mustRun(o); c.Sent != 4 || c.Skipped != 2 || c.Failed != 0 {
 		t.Fatalf("first run counts %+v", c)
 	}

@@ -282,8 +282,7 @@ func (o *runOptions) sources(ctx context.Context, cfg *config.Config, paths []st
 func newBucket(ctx context.Context, s config.Source, opts dir.Options, g *globals) (*bucket.Source, error) {
 	bo := bucket.Options{
 		Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle, Profile: s.Profile,
-		Rules: rules.Options{Include: opts.Include, Exclude: opts.Exclude, AsText: opts.AsText,
-			MaxFileSize: opts.MaxFileSize, Metadata: opts.Metadata},
+		Rules: opts.Options,
 	}
 	if s.AccessKeyIDEnv != "" {
 		bo.AccessKeyID, bo.SecretAccessKey = g.getenv(s.AccessKeyIDEnv), g.getenv(s.SecretAccessKeyEnv)
@@ -302,15 +301,13 @@ func newBucket(ctx context.Context, s config.Source, opts dir.Options, g *global
 // dirOptions merges a configured source with the rule flags (flags add
 // patterns and extensions, and override sizes and switches).
 func (o *runOptions) dirOptions(s config.Source, static map[string]any) (dir.Options, error) {
-	opts := dir.Options{
-		Include: append(append([]string(nil), s.Include...), o.include...),
-		Exclude: append(append([]string(nil), s.Exclude...), o.exclude...),
-		AsText:  append(append([]string(nil), s.AsText...), o.asText...),
-
-		FollowSymlinks: s.FollowSymlinks || o.followSymlinks,
-		MaxFileSize:    int64(s.MaxFileSize),
-		Metadata:       map[string]any{},
-	}
+	opts := dir.Options{Options: rules.Options{
+		Include:     append(append([]string(nil), s.Include...), o.include...),
+		Exclude:     append(append([]string(nil), s.Exclude...), o.exclude...),
+		AsText:      append(append([]string(nil), s.AsText...), o.asText...),
+		MaxFileSize: int64(s.MaxFileSize),
+		Metadata:    map[string]any{},
+	}, FollowSymlinks: s.FollowSymlinks || o.followSymlinks}
 	for k, v := range s.Metadata {
 		opts.Metadata[k] = v
 	}

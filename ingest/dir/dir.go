@@ -25,13 +25,11 @@ const sidecarSuffix = meta.SidecarSuffix
 // DefaultMaxFileSize is the size above which files are skipped.
 const DefaultMaxFileSize = rules.DefaultMaxFileSize
 
-// Options are a folder source's rules (see rules.Options for each).
+// Options are a folder source's rules (include and exclude globs, text
+// extensions, the size limit, static metadata: see rules.Options) and
+// how it treats links and link files.
 type Options struct {
-	Include     []string
-	Exclude     []string
-	AsText      []string
-	MaxFileSize int64
-	Metadata    map[string]any
+	rules.Options
 	// FollowSymlinks follows symbolic links (loop-safe) instead of
 	// skipping them.
 	FollowSymlinks bool
@@ -65,8 +63,7 @@ func New(root string, o Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", root, err)
 	}
-	r, err := rules.New(rules.Options{Include: o.Include, Exclude: o.Exclude, AsText: o.AsText,
-		MaxFileSize: o.MaxFileSize, Metadata: o.Metadata})
+	r, err := rules.New(o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", root, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyingim/lanying-ingest/ingest"
 	"github.com/lanyingim/lanying-ingest/ingest/dir"
+	"github.com/lanyingim/lanying-ingest/ingest/rules"
 )
 
 // tree creates files (path → content) under a new temporary folder.
@@ -73,10 +74,10 @@ func TestFolderRules(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe.txt"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	docs := walk(t, root, dir.Options{
+	docs := walk(t, root, dir.Options{Options: rules.Options{
 		AsText: []string{"rst"}, MaxFileSize: 9,
 		Exclude: []string{"drafts/**", "node_modules", "*.tmp"},
-	})
+	}})
 	cases := []struct {
 		key    string
 		reason ingest.Reason // "" means sent
@@ -134,7 +135,7 @@ func keys(m map[string]ingest.Document) []string {
 
 func TestIncludePatterns(t *testing.T) {
 	root := tree(t, map[string]string{"a.md": "x", "docs/b.md": "x", "docs/c.pdf": "x", "docs/x/d.md": "x"})
-	docs := walk(t, root, dir.Options{Include: []string{"docs/**/*.md"}})
+	docs := walk(t, root, dir.Options{Options: rules.Options{Include: []string{"docs/**/*.md"}}})
 	for key, want := range map[string]ingest.Reason{"a.md": ingest.ReasonNotIncluded, "docs/b.md": "", "docs/c.pdf": ingest.ReasonNotIncluded, "docs/x/d.md": ""} {
 		if docs[key].Skip != want {
 			t.Errorf("%s: %q, want %q", key, docs[key].Skip, want)
@@ -187,7 +188,7 @@ func TestDescribeTitleStaticAndSidecar(t *testing.T) {
 		"bedrock.md":               "x",
 		"bedrock.md.metadata.json": `{"metadataAttributes":{"genre":{"value":{"type":"STRING","stringValue":"faq"},"includeForEmbedding":true},"year":2024}}`,
 	})
-	docs := walk(t, root, dir.Options{Metadata: map[string]any{"team": "static", "lang": "en"}})
+	docs := walk(t, root, dir.Options{Options: rules.Options{Metadata: map[string]any{"team": "static", "lang": "en"}}})
 	describe := func(key string) (map[string]any, error) {
 		return docs[key].Content.(ingest.Describer).Describe(context.Background())
 	}
