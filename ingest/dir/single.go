@@ -101,43 +101,26 @@ func (s *Source) Documents(ctx context.Context, key string, yield func(ingest.Do
 	return s.linkFile(ctx, s.Abs(key), key, yield)
 }
 
-// WalkDirs calls fn with every directory a Walk would enter (the folder
-// itself first), for a watcher to watch.
-func (s *Source) WalkDirs(ctx context.Context, fn func(abs, key string) error) error {
-	info, err := os.Stat(s.root)
-	if err != nil {
-		return &RootError{Path: s.root, Err: err}
-	}
-	if !info.IsDir() {
-		return nil
-	}
-	w := &walker{s: s, onDir: fn}
-	if id, ok := fileID(info); ok {
-		w.ancestors = append(w.ancestors, id)
-	}
-	return w.dir(ctx, s.root, "")
-}
-
-// WalkUnder is Walk limited to the directory at key (a directory that
-// appeared or moved in).
-func (s *Source) WalkUnder(ctx context.Context, key string, yield func(ingest.Document) error) error {
-	key = path.Clean(strings.TrimSuffix(key, "/"))
-	if hiddenPath(key) || s.rules.ExcludedDir(key) {
+// WalkTree walks the directory at key ("" for the folder itself) once:
+// onDir, when set, is called for every directory entered (for a watcher
+// to watch it), and yield, when set, with every document, as Walk does.
+func (s *Source) WalkTree(ctx context.Context, key string, onDir func(abs, key string) error, yield func(ingest.Document) error) error {
+	if key == "" {
+		info, err := os.Stat(s.root)
+		if err != nil {
+			return &RootError{Path: s.root, Err: err}
+		}
+		if !info.IsDir() {
+			if yield == nil {
+				return nil
+			}
+			return s.Walk(ctx, yield)
+		}
+	} else if key = path.Clean(strings.TrimSuffix(key, "/")); hiddenPath(key) || s.rules.ExcludedDir(key) {
 		return nil
 	}
 	w := s.walkerUnder(key)
-	w.yield = yield
-	return w.dir(ctx, s.Abs(key), key)
-}
-
-// WalkDirsUnder is WalkDirs limited to the directory at key.
-func (s *Source) WalkDirsUnder(ctx context.Context, key string, fn func(abs, key string) error) error {
-	key = path.Clean(strings.TrimSuffix(key, "/"))
-	if hiddenPath(key) || s.rules.ExcludedDir(key) {
-		return nil
-	}
-	w := s.walkerUnder(key)
-	w.onDir = fn
+	w.onDir, w.yield = onDir, yield
 	return w.dir(ctx, s.Abs(key), key)
 }
 
@@ -145,7 +128,10 @@ func (s *Source) WalkDirsUnder(ctx context.Context, key string, fn func(abs, key
 // directories above it, so that a link loop is caught as in a full walk.
 func (s *Source) walkerUnder(key string) *walker {
 	w := &walker{s: s}
-	parts := strings.Split(key, "/")
+	var parts []string // the folder's own identity comes first
+	if key != "" {
+		parts = strings.Split(key, "/")
+	}
 	for i := 0; i <= len(parts); i++ {
 		info, err := os.Stat(s.Abs(strings.Join(parts[:i], "/")))
 		if err != nil {

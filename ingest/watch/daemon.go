@@ -23,12 +23,10 @@ type Folder interface {
 	Document(key string) ingest.Document
 	// Documents yields the documents at key: one, or a link file's pages.
 	Documents(ctx context.Context, key string, yield func(ingest.Document) error) error
-	// WalkDirs calls fn for every directory a walk enters.
-	WalkDirs(ctx context.Context, fn func(abs, key string) error) error
-	// WalkDirsUnder is WalkDirs from the directory at key.
-	WalkDirsUnder(ctx context.Context, key string, fn func(abs, key string) error) error
-	// WalkUnder is Walk from the directory at key.
-	WalkUnder(ctx context.Context, key string, yield func(ingest.Document) error) error
+	// WalkTree walks the directory at key ("" for all) once, calling onDir
+	// for every directory entered and yield for every document; either
+	// may be nil.
+	WalkTree(ctx context.Context, key string, onDir func(abs, key string) error, yield func(ingest.Document) error) error
 }
 
 // Defaults of Options.
@@ -131,7 +129,7 @@ func (d *Daemon) Run(ctx context.Context, stop <-chan struct{}, sum *ingest.Summ
 	defer d.settler.close()
 	// Watch first, then walk: nothing changed in between is missed.
 	for i, f := range d.folders {
-		if err := f.WalkDirs(ctx, func(abs, key string) error { t.add(i, abs, key); return nil }); err != nil {
+		if err := f.WalkTree(ctx, "", func(abs, key string) error { t.add(i, abs, key); return nil }, nil); err != nil {
 			return &ingest.FatalError{Err: err}
 		}
 	}
@@ -249,16 +247,16 @@ func (d *Daemon) pushAll(f Folder, key string) {
 func (d *Daemon) dirAppeared(src int, key string) {
 	f := d.folders[src]
 	ctx := context.Background()
-	_ = f.WalkDirsUnder(ctx, key, func(abs, k string) error { d.tree.add(src, abs, k); return nil })
-	_ = f.WalkUnder(ctx, key, func(doc ingest.Document) error { d.feed.push(f.ID(), doc); return nil })
+	_ = f.WalkTree(ctx, key, func(abs, k string) error { d.tree.add(src, abs, k); return nil },
+		func(doc ingest.Document) error { d.feed.push(f.ID(), doc); return nil })
 }
 
 // pass walks every folder (the initial sync and the periodic backstop)
 // and records what left them while nobody was looking.
 func (d *Daemon) pass(ctx context.Context, stop <-chan struct{}) {
 	for i, f := range d.folders {
-		_ = f.WalkDirs(ctx, func(abs, key string) error { d.tree.add(i, abs, key); return nil })
-		err := f.Walk(ctx, func(doc ingest.Document) error {
+		// One walk: directories missed by events get watched, documents queued.
+		err := f.WalkTree(ctx, "", func(abs, key string) error { d.tree.add(i, abs, key); return nil }, func(doc ingest.Document) error {
 			select {
 			case <-stop:
 				return context.Canceled
