@@ -151,7 +151,7 @@ func (e *Emulator) slowly(w http.ResponseWriter, r *http.Request, next http.Hand
 	body := rec.Body.Bytes()
 	const pieces = 8
 	step := max(1, (len(body)+pieces-1)/pieces)
-	for chunk := range slices(body, step) {
+	for chunk := range chunks(body, step) {
 		_, _ = w.Write(chunk)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
@@ -160,7 +160,7 @@ func (e *Emulator) slowly(w http.ResponseWriter, r *http.Request, next http.Hand
 	}
 }
 
-func slices(b []byte, step int) func(func([]byte) bool) {
+func chunks(b []byte, step int) func(func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		for len(b) > 0 {
 			n := min(step, len(b))
